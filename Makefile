@@ -1,0 +1,73 @@
+# piOS - top-level commands. `make help` lists them.
+#
+# L selects a lesson: L=2, L=02, L=02-uart (or L=uart) all mean lessons/02-uart.
+
+LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
+TOOLS   := harness/tools
+
+# ---- resolving L ---------------------------------------------------------------------
+L_PAD := $(if $(filter 1 2 3 4 5 6 7 8 9,$(L)),0$(L),$(L))
+LDIR  := $(firstword $(filter $(L_PAD)-% $(L_PAD) %-$(L),$(LESSONS)))
+define need_lesson
+$(if $(L),,$(error this target needs a lesson: make $@ L=NN   (lessons: $(LESSONS))))
+$(if $(LDIR),,$(error no lesson '$(L)'. The lessons are: $(LESSONS)))
+endef
+
+# A Python with pytest and pexpect: not necessarily the python3 first on PATH.
+PYTHON = $(shell $(TOOLS)/find-python)
+# -n auto: one pytest worker per core (pytest-xdist).
+PYTEST_FLAGS ?= -n auto
+
+.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help
+
+all: build
+
+build:
+	$(if $(L),$(call need_lesson))
+	@$(TOOLS)/setup-host build || $(TOOLS)/setup-host --install build
+	@for l in $(if $(L),$(LDIR),$(LESSONS)); do \
+	    $(MAKE) --no-print-directory -s -C lessons/$$l || exit 1; done
+
+run debug qemu-gdb gdb:
+	$(call need_lesson)
+	@$(TOOLS)/setup-host $(if $(filter run,$@),run,debug) || \
+	    $(TOOLS)/setup-host --install $(if $(filter run,$@),run,debug)
+	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR) $@
+
+# Test one lesson (with the tests of every earlier lesson), or all of them.
+test:
+	$(if $(L),$(call need_lesson))
+	@$(TOOLS)/setup-host test || $(TOOLS)/setup-host --install test
+	@$(MAKE) --no-print-directory build
+	$(PYTHON) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
+	    $(if $(L),--lesson $(LDIR)) $(ARGS)
+
+# What a lesson adds to the previous one.
+diff:
+	$(call need_lesson)
+	@prev=$$(ls -d lessons/[0-9][0-9]-* | sort | grep -B1 -x 'lessons/$(LDIR)' | head -n -1); \
+	if [ -z "$$prev" ]; then echo "$(LDIR) is the first lesson: nothing before it to diff against"; \
+	else diff -ru -x build $$prev lessons/$(LDIR); true; fi
+
+slides:
+	@$(MAKE) --no-print-directory -C slides
+
+setup:
+	$(TOOLS)/setup-host --install all
+
+clean:
+	@for l in $(LESSONS); do $(MAKE) --no-print-directory -s -C lessons/$$l clean; done
+	rm -rf harness/logs
+
+help:
+	@echo "piOS: make [target] [L=lesson]"
+	@echo "  make                 build every lesson"
+	@echo "  make run L=02        boot lesson 02 in QEMU, console on this terminal (quit: Ctrl-A X)"
+	@echo "  make debug L=02      QEMU halted at the entry + gdb-multiarch with the symbols"
+	@echo "  make qemu-gdb L=02   QEMU with the console, waiting for GDB (then: make gdb L=02)"
+	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
+	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
+	@echo "  make slides          render the Marp slide decks"
+	@echo "  make setup           install what is missing (Debian/Ubuntu, apt-get)"
+	@echo "  make clean           remove build outputs and test logs"
+	@echo "  lessons: $(LESSONS)"

@@ -1,0 +1,115 @@
+/* kstring.c - byte-at-a-time versions: simple to read, fast enough for a teaching
+ * kernel (the largest copies are page-sized). */
+#include "kstring.h"
+
+void *memset(void *dst, int c, size_t n)
+{
+    u8 *d = dst;
+    while (n--)
+        *d++ = (u8)c;
+    return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    u8 *d = dst;
+    const u8 *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    u8 *d = dst;
+    const u8 *s = src;
+    if (d < s)
+        return memcpy(dst, src, n);
+    while (n--)                 /* overlap with dst after src: copy from the end */
+        d[n] = s[n];
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const u8 *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return (u8)*a - (u8)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b)
+            return (u8)*a - (u8)*b;
+        if (!*a)
+            break;
+    }
+    return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c)
+            return (char *)s;
+        if (!*s)
+            return NULL;
+    }
+}
+
+static int digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return 99;                  /* larger than any base: "not a digit" */
+}
+
+int parse_u32(const char *s, u32 *out)
+{
+    int negative = 0;
+    unsigned base = 10;
+    u64 v = 0;
+
+    if (*s == '-' || *s == '+')
+        negative = (*s++ == '-');
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        base = 16, s += 2;
+    else if (s[0] == '0' && s[1])
+        base = 8, s++;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        unsigned d = (unsigned)digit_value(*s);
+        if (d >= base)
+            return -1;
+        v = v * base + d;
+        if (v > 0xFFFFFFFFu)
+            return -1;
+    }
+    if (negative && v > 0x80000000u)
+        return -1;              /* below INT32_MIN */
+    *out = negative ? (u32)-(s64)v : (u32)v;
+    return 0;
+}

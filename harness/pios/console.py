@@ -1,0 +1,116 @@
+"""A pexpect session on a booted kernel's serial console."""
+
+import re
+import subprocess
+
+import pexpect
+from pexpect.popen_spawn import PopenSpawn
+
+from .qemu import CappedLog, _die_with_parent
+
+BANNER_RE = r"piOS lesson (\d\d-[a-z0-9-]+)\r\n"
+PROMPT = "> "
+
+
+class KernelError(AssertionError):
+    """The kernel did not do what the test expected; the message says what."""
+
+
+class Kernel:
+    """QEMU running one kernel, driven through its serial console over pipes (no
+    pty: no terminal line discipline between the test and the UART)."""
+
+    def __init__(self, cmd, log_path, timeout=10.0):
+        self.qemu_cmd = cmd
+        self.timeout = timeout
+        self.log = CappedLog(log_path)
+        self.log.write("$ " + " ".join(cmd) + "\n")
+        self.child = PopenSpawn(cmd, timeout=timeout, encoding="utf-8",
+                                codec_errors="replace", maxread=65536,
+                                preexec_fn=_die_with_parent)
+        self.child.logfile_read = self.log
+        self.exit_status = None
+
+    # ---- waiting for output -------------------------------------------------------
+    def _describe(self, what, err):
+        seen = (self.child.before or "")[-600:]
+        kind = "the kernel stopped (QEMU exited)" if isinstance(err, pexpect.EOF) \
+            else f"nothing matched within {self.timeout if err is None else err.timeout_used}s"
+        return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
+
+    def expect(self, pattern, timeout=None, what=None):
+        """Wait for a regex; returns the match. Raises KernelError on timeout or exit."""
+        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern))
+
+    def expect_exact(self, text, timeout=None, what=None):
+        return self._wait(self.child.expect_exact, text, timeout, what or repr(text))
+
+    def _wait(self, fn, pattern, timeout, what):
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            fn(pattern, timeout=timeout)
+        except pexpect.TIMEOUT as e:
+            e.timeout_used = timeout
+            raise KernelError(self._describe(what, e)) from None
+        except pexpect.EOF as e:
+            raise KernelError(self._describe(what, e)) from None
+        return self.child.match
+
+    @property
+    def before(self):
+        """What came before the last match, with CR LF as LF."""
+        return (self.child.before or "").replace("\r\n", "\n")
+
+    # ---- talking to it ---------------------------------------------------------------
+    def send(self, text):
+        self.child.send(text)
+
+    def read_banner(self):
+        """The banner must be the first thing the kernel prints. Returns its name."""
+        m = self.expect(BANNER_RE, what="the banner 'piOS lesson NN-name'")
+        if self.child.before:
+            raise KernelError(f"output before the banner: {self.child.before!r}")
+        return m.group(1)
+
+    def read_boot(self):
+        """Banner, then everything up to the first prompt. Returns (name, boot text)."""
+        name = self.read_banner()
+        self.expect_prompt()
+        return name, self.before
+
+    def expect_prompt(self, timeout=None):
+        """A prompt at the start of a line (the kernel's boot text ends with one)."""
+        return self.expect(r"(^|\n)> ", timeout, what="the prompt '> '")
+
+    def cmd(self, line, timeout=None):
+        """Type a command, check it is echoed, return its output (LF line ends, no
+        trailing newline) once the next prompt appears."""
+        self.send(line + "\r")
+        self.expect_exact(line + "\r\n", timeout, what=f"the echo of {line!r}")
+        self.expect(r"(^|\r\n)> ", timeout, what=f"the prompt after {line!r}")
+        return self.before
+
+    def wait_exit(self, timeout=None):
+        """Wait until QEMU exits; returns its exit status."""
+        self.expect(pexpect.EOF, timeout, what="QEMU to exit")
+        try:
+            self.exit_status = self.child.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            raise KernelError("QEMU closed its output but did not exit") from None
+        return self.exit_status
+
+    def close(self):
+        """Kill QEMU if it still runs, reap it, close the log. Safe to call twice."""
+        proc = self.child.proc
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (proc.stdin, proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.log.close()
