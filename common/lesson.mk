@@ -10,7 +10,7 @@
 # (harness/test_chain.py checks that those two lists tell the truth.)
 #
 # Targets: all (default) -> build/kernel.elf, kernel.img, kernel.map, kernel.list
-#          run, debug, qemu-gdb, gdb, clean.
+#          run, debug, qemu-gdb, gdb, clean.   V=1 shows the full commands.
 
 COMMON_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 ROOT_DIR   := $(COMMON_DIR)/..
@@ -52,29 +52,38 @@ endif
 .PHONY: all clean run debug qemu-gdb gdb
 all: $(BUILD)/kernel.img $(BUILD)/kernel.list
 
+# `make V=1` shows the full commands; by default one short line per step.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(ASFLAGS) -c $< -o $@
+	$(call say,AS,$<)$(CC) $(ASFLAGS) -c $< -o $@
 
 $(BUILD)/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel.elf: $(OBJS) $(LDSCRIPT)
-	$(CC) $(LDFLAGS) $(OBJS) $(LDLIBS) -o $@
-	@$(SIZE) $@
+	$(call say,LD,$@)$(CC) $(LDFLAGS) $(OBJS) $(LDLIBS) -o $@
+	$(Q)$(SIZE) $@
 
 # The raw image the Pi firmware loads at 0x8000: the ELF's loadable bytes, no headers.
 $(BUILD)/kernel.img: $(BUILD)/kernel.elf
-	$(OBJCOPY) -O binary $< $@
+	$(call say,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
 
 # Disassembly interleaved with the C source it came from.
 $(BUILD)/kernel.list: $(BUILD)/kernel.elf
-	$(OBJDUMP) -d -S $< > $@
+	$(call say,OBJDUMP,$@)$(OBJDUMP) -d -S $< > $@
 
 PIOS_QEMU := $(ROOT_DIR)/harness/tools/pios-qemu
 run: all
