@@ -6,6 +6,41 @@
 #ifndef ARM_H
 #define ARM_H
 
+/* Constants first: start.S and vectors.S include this file too. */
+
+/* (No 'u' suffixes here: the assembler does not accept them.) */
+
+/* CPSR mode field and the modes the course uses [ARM ARM A2.2]. */
+#define CPSR_MODE_MASK  0x1F
+#define CPSR_MODE_USR   0x10
+#define CPSR_MODE_FIQ   0x11
+#define CPSR_MODE_IRQ   0x12
+#define CPSR_MODE_SVC   0x13
+#define CPSR_MODE_ABT   0x17
+#define CPSR_MODE_UND   0x1B
+#define CPSR_MODE_SYS   0x1F
+#define CPSR_T          (1 << 5)   /* Thumb state */
+#define CPSR_F          (1 << 6)   /* FIQ masked */
+#define CPSR_I          (1 << 7)   /* IRQ masked */
+#define CPSR_A          (1 << 8)   /* imprecise aborts masked */
+
+/* SCTLR bits [ARM1176 TRM 3.2.7] */
+#define SCTLR_M         (1 << 0)       /* MMU on */
+#define SCTLR_A         (1 << 1)       /* strict alignment checking */
+#define SCTLR_C         (1 << 2)       /* data cache */
+#define SCTLR_Z         (1 << 11)      /* branch prediction */
+#define SCTLR_I         (1 << 12)      /* instruction cache */
+#define SCTLR_V         (1 << 13)      /* high vectors at 0xFFFF0000 */
+#define SCTLR_U         (1 << 22)      /* ARMv6 unaligned access model */
+#define SCTLR_XP        (1 << 23)      /* ARMv6 page table format (no subpages) */
+
+/* Fault status registers (DFSR/IFSR), VMSAv6 [ARM ARM B4.6] */
+#define FSR_STATUS(fsr) ((((fsr) >> 6) & 0x10) | ((fsr) & 0xF))  /* FS[4] is bit 10 */
+#define FSR_WRITE       (1 << 11)      /* DFSR: the access was a write */
+#define FSR_DOMAIN(fsr) (((fsr) >> 4) & 0xF)
+
+#ifndef __ASSEMBLER__
+
 #include "types.h"
 
 /* Data memory barrier: memory accesses before it are seen before any after it. */
@@ -47,18 +82,29 @@ static inline void irq_fiq_disable(void)
     __asm__ volatile("cpsid if" : : : "memory");
 }
 
-/* CPSR mode field and the modes the course uses [ARM ARM A2.2]. */
-#define CPSR_MODE_MASK  0x1Fu
-#define CPSR_MODE_USR   0x10u
-#define CPSR_MODE_FIQ   0x11u
-#define CPSR_MODE_IRQ   0x12u
-#define CPSR_MODE_SVC   0x13u
-#define CPSR_MODE_ABT   0x17u
-#define CPSR_MODE_UND   0x1Bu
-#define CPSR_MODE_SYS   0x1Fu
-#define CPSR_T          (1u << 5)   /* Thumb state */
-#define CPSR_F          (1u << 6)   /* FIQ masked */
-#define CPSR_I          (1u << 7)   /* IRQ masked */
-#define CPSR_A          (1u << 8)   /* imprecise aborts masked */
+/* ---- CP15 system control and fault registers [ARM1176 TRM 3.2] -------------------- */
+
+#define CP15_READ(name, op1, crn, crm, op2)                                        \
+    static inline u32 name(void)                                                    \
+    {                                                                               \
+        u32 v;                                                                      \
+        __asm__ volatile("mrc p15, " #op1 ", %0, " #crn ", " #crm ", " #op2 : "=r"(v)); \
+        return v;                                                                   \
+    }
+#define CP15_WRITE(name, op1, crn, crm, op2)                                       \
+    static inline void name(u32 v)                                                  \
+    {                                                                               \
+        __asm__ volatile("mcr p15, " #op1 ", %0, " #crn ", " #crm ", " #op2         \
+                         : : "r"(v) : "memory");                                    \
+    }
+
+CP15_READ(read_sctlr, 0, c1, c0, 0)     /* system control */
+CP15_WRITE(write_sctlr, 0, c1, c0, 0)
+CP15_READ(read_dfsr, 0, c5, c0, 0)      /* data fault status */
+CP15_READ(read_ifsr, 0, c5, c0, 1)      /* instruction fault status */
+CP15_READ(read_dfar, 0, c6, c0, 0)      /* data fault address */
+CP15_READ(read_ifar, 0, c6, c0, 2)      /* instruction fault address */
+
+#endif /* __ASSEMBLER__ */
 
 #endif

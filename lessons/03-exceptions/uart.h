@@ -1,0 +1,20 @@
+/* uart.h - the serial console (PL011 UART0). */
+#ifndef UART_H
+#define UART_H
+
+#include "types.h"
+
+void uart_init(void);
+void uart_putc(char c);
+void uart_puts(const char *s);      /* "\n" is sent as "\r\n" */
+char uart_getc(void);               /* waits for a byte */
+
+/* What uart_init() chose, for the boot report. */
+struct uart_config {
+    u32 clock_hz;       /* UART reference clock */
+    int clock_from_firmware;    /* 0: the firmware did not answer, fallback used */
+    u32 ibrd, fbrd;     /* baud rate divisor, integer and 1/64ths */
+};
+const struct uart_config *uart_config(void);
+
+#endif
