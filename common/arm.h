@@ -76,6 +76,21 @@ static inline u32 read_cpsr(void)
     return v;
 }
 
+/* CPU-level IRQ masking (CPSR.I). irq_save() masks and returns the old CPSR for
+ * irq_restore(), so that code which may run with IRQs on or off can nest safely. */
+static inline void irq_cpu_enable(void) { __asm__ volatile("cpsie i" : : : "memory"); }
+static inline void irq_cpu_disable(void) { __asm__ volatile("cpsid i" : : : "memory"); }
+static inline u32 irq_save(void)
+{
+    u32 cpsr;
+    __asm__ volatile("mrs %0, cpsr\n\tcpsid i" : "=r"(cpsr) : : "memory");
+    return cpsr;
+}
+static inline void irq_restore(u32 cpsr)
+{
+    __asm__ volatile("msr cpsr_c, %0" : : "r"(cpsr) : "memory");
+}
+
 /* Mask IRQ and FIQ (CPSR I and F bits). */
 static inline void irq_fiq_disable(void)
 {

@@ -134,12 +134,23 @@
 #define IRQ_DISABLE_2           (IRQ_BASE + 0x20u)
 #define IRQ_DISABLE_BASIC       (IRQ_BASE + 0x24u)
 
+/* IRQ basic pending: bits 0-7 are the ARM sources 64-71; bits 8 and 9 say "something
+ * in pending 1 / pending 2"; bits 10-20 repeat eleven GPU sources so that a handler
+ * can find them without a second read [BCM p.113-114]. */
+#define IRQ_BASIC_ARM_MASK      0xFFu
+#define IRQ_BASIC_PENDING1      (1u << 8)
+#define IRQ_BASIC_PENDING2      (1u << 9)
+#define IRQ_BASIC_SHORTCUT_FIRST 10
+#define IRQ_BASIC_SHORTCUTS     { 7, 9, 10, 18, 19, 53, 54, 55, 56, 57, 62 }
+
 /* ---- System timer [BCM ch. 12, p.172]: free-running 1 MHz counter ---------------- */
 #define SYSTIMER_BASE           (PERIPHERAL_BASE + 0x003000u)
 #define SYSTIMER_CS             (SYSTIMER_BASE + 0x00u) /* match flags, write 1 to clear */
 #define SYSTIMER_CLO            (SYSTIMER_BASE + 0x04u)
 #define SYSTIMER_CHI            (SYSTIMER_BASE + 0x08u)
 #define SYSTIMER_C0             (SYSTIMER_BASE + 0x0Cu) /* C0..C3 every 4 bytes */
+#define SYSTIMER_C(n)           (SYSTIMER_C0 + 4u * (n))
+#define SYSTIMER_CS_M(n)        (1u << (n))             /* channel n matched */
 #define SYSTIMER_HZ             1000000u
 
 /* ---- Power management / watchdog (not in [BCM]; Linux bcm2835_wdt.c) ------------- */

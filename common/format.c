@@ -2,6 +2,8 @@
  * compiled for the host and tested against its printf (harness/unit). */
 #include "format.h"
 
+#define FORMAT_WIDTH_MAX 4096       /* wider fields are cut to this */
+
 /* One conversion's flags and width, parsed from "%-08lx". */
 struct spec {
     int left;       /* '-' */
@@ -128,15 +130,19 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
             break;
     }
     if (*f == '*') {
-        sp->width = va_arg(*ap, int);
-        if (sp->width < 0) {        /* C: a negative '*' width means '-' */
+        int w = va_arg(*ap, int);
+        if (w < 0) {                /* C: a negative '*' width means '-' */
             sp->left = 1;
-            sp->width = -sp->width;
+            w = w < -FORMAT_WIDTH_MAX ? FORMAT_WIDTH_MAX : -w;
         }
+        sp->width = w > FORMAT_WIDTH_MAX ? FORMAT_WIDTH_MAX : w;
         f++;
     }
-    while (*f >= '0' && *f <= '9')
+    while (*f >= '0' && *f <= '9') {
         sp->width = sp->width * 10 + (*f++ - '0');
+        if (sp->width > FORMAT_WIDTH_MAX)
+            sp->width = FORMAT_WIDTH_MAX;   /* no int overflow on absurd widths */
+    }
     while (*f == 'l' && sp->length < 2)
         sp->length++, f++;
     return f;
@@ -150,9 +156,11 @@ static int convert(struct sink *s, const struct spec *sp, char conv, va_list *ap
     const char *str;
 
     switch (conv) {
-    case 'd': case 'i':
-        emit_number(s, sp, 'd', signed_arg(ap, sp->length, &neg), neg);
+    case 'd': case 'i': {
+        u64 magnitude = signed_arg(ap, sp->length, &neg);   /* sets neg first */
+        emit_number(s, sp, 'd', magnitude, neg);
         return 1;
+    }
     case 'u': case 'x': case 'X':
         emit_number(s, sp, conv, unsigned_arg(ap, sp->length), 0);
         return 1;

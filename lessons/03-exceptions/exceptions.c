@@ -124,6 +124,13 @@ void exc_unexpected_irq(struct regs *regs)
     fault_panic(regs);
 }
 
+/* Vector 0x14 was the "address exception" of 26-bit ARMs; ARMv6 never uses it. */
+void exc_reserved(struct regs *regs)
+{
+    kprintf("\nPANIC: exception through the reserved vector 0x14 at pc 0x%08x\n", regs->pc);
+    fault_panic(regs);
+}
+
 void exc_fiq(void)
 {
     kprintf("\nPANIC: FIQ taken, but piOS never enables FIQ\n");

@@ -14,6 +14,7 @@ void exc_svc(struct regs *regs);
 void exc_prefetch_abort(struct regs *regs);
 void exc_data_abort(struct regs *regs);
 void exc_unexpected_irq(struct regs *regs);
+void exc_reserved(struct regs *regs);
 void exc_fiq(void);
 void exc_jump_to_zero(u32 lr);
 

@@ -89,7 +89,7 @@ svc_entry:        EXCEPTION_ENTRY 0, CPSR_MODE_SVC, exc_svc
 prefetch_entry:   EXCEPTION_ENTRY 4, CPSR_MODE_ABT, exc_prefetch_abort
 data_abort_entry: EXCEPTION_ENTRY 8, CPSR_MODE_ABT, exc_data_abort
 irq_entry:        EXCEPTION_ENTRY 4, CPSR_MODE_IRQ, exc_unexpected_irq
-unused_entry:     EXCEPTION_ENTRY 0, CPSR_MODE_UND, exc_unexpected_irq
+unused_entry:     EXCEPTION_ENTRY 0, CPSR_MODE_UND, exc_reserved
 
 /* FIQ has no stack (piOS never unmasks FIQ) and reset is not an exception here but
  * a jump to address 0, in whatever mode the caller was: report both on the SVC
