@@ -42,12 +42,12 @@ test:
 	$(PYTHON) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
 	    $(if $(L),--lesson $(LDIR)) $(ARGS)
 
-# What a lesson adds to the previous one.
+# What a lesson's code adds to the previous one (READMEs left out: they always differ).
 diff:
 	$(call need_lesson)
 	@prev=$$(ls -d lessons/[0-9][0-9]-* | sort | grep -B1 -x 'lessons/$(LDIR)' | head -n -1); \
 	if [ -z "$$prev" ]; then echo "$(LDIR) is the first lesson: nothing before it to diff against"; \
-	else diff -ru -x build $$prev lessons/$(LDIR); true; fi
+	else diff -ru -x build -x README.md $$prev lessons/$(LDIR); true; fi
 
 slides:
 	@$(MAKE) --no-print-directory -C slides

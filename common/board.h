@@ -103,10 +103,13 @@
 #define UART_CLOCK_FALLBACK_HZ  48000000u            /* config.txt init_uart_clock default */
 
 /* ---- Mailbox, property channel [BCM (not in the manual); firmware wiki] ------ */
+/* Two mailboxes: the ARM reads replies from mailbox 0 and writes requests to
+ * mailbox 1, so "can I write?" is mailbox 1's status (Linux: bcm2835-mailbox.c). */
 #define MBOX_BASE               (PERIPHERAL_BASE + 0x00B880u)
-#define MBOX_READ               (MBOX_BASE + 0x00u)
-#define MBOX_STATUS             (MBOX_BASE + 0x18u)
-#define MBOX_WRITE              (MBOX_BASE + 0x20u)
+#define MBOX_READ               (MBOX_BASE + 0x00u)  /* mailbox 0 */
+#define MBOX_STATUS             (MBOX_BASE + 0x18u)  /* mailbox 0: EMPTY = no reply */
+#define MBOX_WRITE              (MBOX_BASE + 0x20u)  /* mailbox 1 */
+#define MBOX_WRITE_STATUS       (MBOX_BASE + 0x38u)  /* mailbox 1: FULL = wait */
 #define MBOX_STATUS_FULL        (1u << 31)
 #define MBOX_STATUS_EMPTY       (1u << 30)
 #define MBOX_CHANNEL_MASK       0xFu

@@ -28,14 +28,18 @@ SIZE    := $(CROSS)size
 #                                   accessed and delete code that writes the vectors there
 #  -mno-unaligned-access            never emit unaligned loads: ARM1176 with SCTLR.U = 0
 #                                   rotates them, QEMU does not (QEMU-NOTES.md)
+#  -ffunction-sections -fdata-sections with --gc-sections: every function and variable
+#                                   in its own section, so the linker drops what no
+#                                   lesson code uses (kernel.map then lists only
+#                                   what is really in the kernel)
 ARCHFLAGS := -mcpu=arm1176jzf-s -marm
 CFLAGS    := $(ARCHFLAGS) -ffreestanding -nostdlib -O2 -g -Wall -Wextra -Werror \
              -std=gnu11 -fno-delete-null-pointer-checks -mno-unaligned-access \
-             -I. -I$(COMMON_DIR) -DLESSON_NAME='"$(LESSON)"' -MMD -MP
+             -ffunction-sections -fdata-sections -I. -I$(COMMON_DIR) -DLESSON_NAME='"$(LESSON)"' -MMD -MP
 ASFLAGS   := $(ARCHFLAGS) -g -I. -I$(COMMON_DIR) -MMD -MP
 LDSCRIPT  ?= $(COMMON_DIR)/kernel.ld
 LDFLAGS   := $(ARCHFLAGS) -nostdlib -T $(LDSCRIPT) -Wl,-Map=$(BUILD)/kernel.map \
-             -Wl,--no-warn-rwx-segments
+             -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 LDLIBS    := -lgcc        # ARMv6 has no divide instruction: libgcc provides it
 
 LESSON_SRCS := $(sort $(wildcard *.c *.S))

@@ -187,3 +187,6 @@ def pytest_runtest_makereport(item, call):
         for k in getattr(item, "pios_kernels", []):
             rep.sections.append((f"serial log (tail; full log: {k.log.path})",
                                  k.log.tail(30)))
+            err = k.stderr_text()
+            if err.strip():
+                rep.sections.append(("QEMU's own messages", err[-2000:]))

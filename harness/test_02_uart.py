@@ -116,10 +116,17 @@ def test_empty_and_blank_lines_just_prompt(kernel, rng):
     assert kernel.cmd("echo " + word) == word
 
 
-def test_control_characters_are_ignored(kernel, rng):
+def test_control_characters_and_arrow_keys_are_ignored(kernel, rng):
     word = random_word(rng, 6)
-    kernel.send("ec\x01ho " + word[:3] + "\x1b" + word[3:] + "\r")
+    keys = ["\x1b[A", "\x1b[D", "\x1bOP", "\x1b[15~", "\x01", "\t"]
+    typed = "ec" + rng.choice(keys) + "ho " + word[:3] + rng.choice(keys) + word[3:]
+    kernel.send(typed + "\r")
     kernel.expect_exact(f"echo {word}\r\n{word}\r\n> ")
+
+
+def test_echo_of_many_words(kernel, rng):
+    text = " ".join(random_word(rng, rng.randrange(1, 4)) for _ in range(40))
+    assert kernel.cmd("echo " + text) == text
 
 
 def test_help_lists_the_commands(kernel):

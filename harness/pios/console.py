@@ -1,7 +1,9 @@
 """A pexpect session on a booted kernel's serial console."""
 
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import pexpect
 from pexpect.popen_spawn import PopenSpawn
@@ -25,9 +27,21 @@ class Kernel:
         self.timeout = timeout
         self.log = CappedLog(log_path)
         self.log.write("$ " + " ".join(cmd) + "\n")
-        self.child = PopenSpawn(cmd, timeout=timeout, encoding="utf-8",
-                                codec_errors="replace", maxread=65536,
-                                preexec_fn=_die_with_parent)
+        # QEMU's own messages (warnings, errors) go to a file of their own: mixed into
+        # the serial stream they would break the matching of the kernel's output.
+        self.stderr_path = Path(str(log_path) + ".stderr")
+        stderr_fd = os.open(self.stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+        def child_setup():
+            os.dup2(stderr_fd, 2)
+            _die_with_parent()
+
+        try:
+            self.child = PopenSpawn(cmd, timeout=timeout, encoding="utf-8",
+                                    codec_errors="replace", maxread=65536,
+                                    preexec_fn=child_setup)
+        finally:
+            os.close(stderr_fd)
         self.child.logfile_read = self.log
         self.exit_status = None
 
@@ -98,6 +112,15 @@ class Kernel:
         except subprocess.TimeoutExpired:
             raise KernelError("QEMU closed its output but did not exit") from None
         return self.exit_status
+
+    def stderr_text(self):
+        """What QEMU itself printed (errors, warnings), minus the harmless icount notice."""
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "".join(line for line in text.splitlines(True)
+                       if "icount sleep disabled and no active timers" not in line)
 
     def close(self):
         """Kill QEMU if it still runs, reap it, close the log. Safe to call twice."""

@@ -14,11 +14,26 @@
 #define CHAR_CR     '\r'
 #define CHAR_LF     '\n'
 
+#define CHAR_ESC    0x1B    /* starts the sequences that arrow and function keys send */
+
 static int last_was_cr;
 
 static int is_printable(char c)
 {
     return c >= 0x20 && c < 0x7F;
+}
+
+/* Terminals send arrow and function keys as escape sequences: ESC [ A (up), ESC O P
+ * (F1), ESC [ 1 5 ~ (F5)... We have no history or cursor movement, so we read a
+ * whole sequence and drop it, instead of inserting "[A" into the line. */
+static void skip_escape_sequence(void)
+{
+    char c = uart_getc();
+    if (c != '[' && c != 'O')
+        return;                         /* ESC and one character (Alt-key) */
+    do
+        c = uart_getc();
+    while (c >= 0x20 && c < 0x40);      /* parameters; the final byte is 0x40-0x7E */
 }
 
 int readline(char *buf, int size)
@@ -35,7 +50,9 @@ int readline(char *buf, int size)
             continue;                   /* second half of CR LF */
         if (c == CHAR_CR || c == CHAR_LF)
             break;
-        if (c == CHAR_BS || c == CHAR_DEL) {
+        if (c == CHAR_ESC) {
+            skip_escape_sequence();
+        } else if (c == CHAR_BS || c == CHAR_DEL) {
             if (len > 0 && !overflow) {
                 len--;
                 uart_puts("\b \b");     /* back, blank it out, back again */

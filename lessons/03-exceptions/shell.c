@@ -20,8 +20,9 @@ static const struct shell_cmd *find_command(const char *name)
     return NULL;
 }
 
-/* Split `line` in place at spaces. Returns the word count, or -1 if there are
- * more than `max` words. */
+/* Split `line` in place at spaces into at most `max` words; if there are more, the
+ * last word keeps the rest of the line (commands that take text, like echo, read
+ * the raw arguments anyway). Returns the word count. */
 static int split_words(char *line, char **argv, int max)
 {
     int argc = 0;
@@ -32,9 +33,9 @@ static int split_words(char *line, char **argv, int max)
             *p++ = '\0';
         if (!*p)
             return argc;
-        if (argc == max)
-            return -1;
         argv[argc++] = p;
+        if (argc == max)
+            return argc;
         while (*p && *p != ' ')
             p++;
     }
@@ -60,10 +61,6 @@ int shell_execute(char *line)
     argc = split_words(line, argv, SHELL_ARGS_MAX);
     if (argc == 0)
         return -1;
-    if (argc < 0) {
-        kprintf("error: too many words (max %d)\n", SHELL_ARGS_MAX);
-        return -1;
-    }
     cmd = find_command(argv[0]);
     if (!cmd) {
         kprintf("error: unknown command '%s' (type 'help' for the list)\n", argv[0]);

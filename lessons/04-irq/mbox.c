@@ -22,7 +22,7 @@ int mbox_call(volatile u32 *buf)
 /* BEGIN SOLUTION */
     u32 msg = (((u32)(uintptr_t)buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;
 
-    while (mmio_read(MBOX_STATUS) & MBOX_STATUS_FULL)
+    while (mmio_read(MBOX_WRITE_STATUS) & MBOX_STATUS_FULL)
         ;
     mmio_write(MBOX_WRITE, msg);
     for (;;) {
