@@ -110,6 +110,8 @@
 #define MBOX_STATUS             (MBOX_BASE + 0x18u)  /* mailbox 0: EMPTY = no reply */
 #define MBOX_WRITE              (MBOX_BASE + 0x20u)  /* mailbox 1 */
 #define MBOX_WRITE_STATUS       (MBOX_BASE + 0x38u)  /* mailbox 1: FULL = wait */
+#define MBOX_CONFIG             (MBOX_BASE + 0x1Cu)  /* mailbox 0 configuration */
+#define MBOX_CONFIG_IRQ_DATA    (1u << 0)            /* interrupt while a reply waits */
 #define MBOX_STATUS_FULL        (1u << 31)
 #define MBOX_STATUS_EMPTY       (1u << 30)
 #define MBOX_CHANNEL_MASK       0xFu

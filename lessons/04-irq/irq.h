@@ -22,6 +22,7 @@
 #define IRQ_SYSTIMER_3      3
 #define IRQ_UART0           57
 #define IRQ_ARM_TIMER       64
+#define IRQ_ARM_MAILBOX     65              /* a mailbox reply is waiting [BCM p.113] */
 
 typedef void (*irq_handler)(void *arg);
 

@@ -1,0 +1,94 @@
+"""Lesson 05: the system timer. Sleeps of random lengths last exactly that long on
+the timer; the tick runs at the rate the test sets; periodic callbacks do not drift;
+the kernel waits in WFI (under -icount sleep=off an idle guest costs no wall time,
+while a polling loop runs ~50x slower than real time, so wall time tells them apart).
+
+Intervals are measured inside one command: between two commands the guest idles
+waiting for input, and with sleep=off its clock jumps ahead meanwhile."""
+
+import re
+import time
+
+import pytest
+
+LESSON = 5
+
+TICK_HZ = 100
+
+
+def uptime_us(kernel):
+    m = re.fullmatch(r"uptime (\d+)\.(\d{6}) s \((\d+) ticks at (\d+) Hz\)", kernel.cmd("uptime"))
+    assert m, "expected 'uptime S.UUUUUU s (N ticks at H Hz)'"
+    return int(m[1]) * 1_000_000 + int(m[2]), int(m[3]), int(m[4])
+
+
+def ticks(kernel):
+    m = re.fullmatch(r"tick (\d+) Hz \(every (\d+) us\): (\d+) ticks, (\d+) missed",
+                     kernel.cmd("ticks"))
+    assert m, "expected 'tick H Hz (every P us): N ticks, M missed'"
+    return int(m[1]), int(m[3]), int(m[4])
+
+
+def sleep(kernel, ms, timeout=30):
+    """Returns (us slept by the timer, ticks meanwhile, wakeups)."""
+    kernel.send(f"sleep {ms}\r")
+    m = kernel.expect(rf"slept {ms} ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n> ",
+                      timeout=timeout, what=f"the end of sleep {ms}")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def test_random_sleeps_last_that_long(kernel, rng):
+    for ms in [1, rng.randrange(2, 50), rng.randrange(50, 3000)]:
+        slept, n, _ = sleep(kernel, ms)
+        assert ms * 1000 <= slept <= ms * 1000 + 100, f"sleep {ms} took {slept} us"
+        assert abs(n - slept * TICK_HZ / 1_000_000) <= 1, f"{n} ticks in {slept} us"
+
+
+def test_sleep_waits_in_wfi(kernel, rng):
+    ms = rng.randrange(4000, 8000)
+    start = time.monotonic()
+    _, n, wakeups = sleep(kernel, ms)
+    wall = time.monotonic() - start
+    assert wall < 3.0, f"{ms} ms of guest sleep took {wall:.1f} s of wall time: polling?"
+    # Every wake-up is an interrupt: the ticks plus the final timer, not a spinning loop.
+    assert wakeups <= n + 2, f"{wakeups} wakeups for {n} ticks in {ms} ms"
+
+
+@pytest.mark.parametrize("hz", [10, 250, 1000])
+def test_tick_rate_matches(kernel, rng, hz):
+    assert kernel.cmd(f"tick {hz}") == f"tick rate {hz} Hz (every {1_000_000 // hz} us)"
+    assert ticks(kernel)[0] == hz
+    ms = rng.randrange(300, 2000)
+    slept, n, _ = sleep(kernel, ms)
+    expected = slept * hz / 1_000_000
+    assert abs(n - expected) <= 1, f"{n} ticks in {slept} us at {hz} Hz, expected {expected:.1f}"
+    assert ticks(kernel)[2] == 0, "no tick may be missed while the kernel sleeps"
+
+
+def test_uptime_is_monotonic_and_counts_ticks(kernel):
+    readings = [uptime_us(kernel) for _ in range(5)]
+    times = [r[0] for r in readings]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    for us, n, hz in readings:
+        assert abs(n - us * hz // 1_000_000) <= 1, f"{n} ticks after {us} us at {hz} Hz"
+
+
+def test_periodic_callbacks_do_not_drift(kernel, rng):
+    ms, count = rng.randrange(1, 40), rng.randrange(5, 33)
+    out = kernel.cmd(f"timers {ms} {count}", timeout=30)
+    firings = re.findall(r"^firing (\d+): due \+(\d+) us, ran \+(\d+) us \(late (\d+) us\)$",
+                         out, re.M)
+    assert len(firings) == count, out
+    for i, (n, due, ran, late) in enumerate(firings, start=1):
+        assert int(n) == i
+        assert int(due) == i * ms * 1000, f"firing {i} due at +{due} us, not +{i * ms * 1000}"
+        assert int(ran) - int(due) == int(late) and int(late) < 500, f"firing {i} late {late} us"
+
+
+def test_bad_arguments_are_refused(kernel, rng):
+    assert kernel.cmd("tick 0") == "usage: tick HZ   (1 to 10000)"
+    assert kernel.cmd(f"tick {rng.randrange(10001, 10**6)}") == "usage: tick HZ   (1 to 10000)"
+    assert kernel.cmd("sleep soon") == "usage: sleep MS   (at most 3600000)"
+    assert kernel.cmd("timers 0 3").startswith("usage: timers")
+    assert kernel.cmd("timers 5 99").startswith("usage: timers")
+    assert ticks(kernel)[0] == TICK_HZ, "a refused rate leaves the tick as it was"
