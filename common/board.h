@@ -35,6 +35,10 @@
 #define PERIPHERAL_BASE         PERIPHERAL_PHYS
 #endif
 
+/* If the firmware does not say how much RAM the ARM has (mailbox tag 0x00010005):
+ * less than any Pi 1 / Zero gives the ARM with the default GPU split. */
+#define RAM_FALLBACK_SIZE       (128u << 20)
+
 /* Where the firmware (and QEMU) loads and enters kernel.img. */
 #define KERNEL_LOAD_ADDR        0x00008000u
 

@@ -40,6 +40,27 @@ class Lesson:
         """Lesson 01 prints and halts; every later lesson ends boot in the shell."""
         return self.number >= 2
 
+    def segments(self):
+        """The ELF's loadable segments as (virtual address, physical address, size)."""
+        import struct
+        data = self.elf.read_bytes()
+        phoff, = struct.unpack_from("<I", data, 0x1C)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x2A)
+        segs = []
+        for i in range(phnum):
+            p_type, _, vaddr, paddr, _, memsz = struct.unpack_from("<6I", data, phoff + i * phentsize)
+            if p_type == 1:                     # PT_LOAD
+                segs.append((vaddr, paddr, memsz))
+        return segs
+
+    def virt_to_phys(self, addr):
+        """Where a linked (virtual) address sits in RAM: from lesson 07 on the kernel
+        is linked at 0x80000000 + its load address."""
+        for vaddr, paddr, size in self.segments():
+            if vaddr <= addr <= vaddr + size:
+                return addr - vaddr + paddr
+        return addr
+
     def symbol(self, name):
         """Address of an ELF symbol (from nm), e.g. lesson.symbol('_start')."""
         if self._symbols is None:
