@@ -76,6 +76,53 @@ static inline u32 read_cpsr(void)
     return v;
 }
 
+/* ---- TLB and cache maintenance [ARM1176 TRM 3.2.22, 3.2.26] ---------------------- */
+
+#define CACHE_LINE      32u         /* ARM1176 L1 cache line, bytes */
+
+/* Forget every cached translation. */
+static inline void tlb_invalidate_all(void)
+{
+    __asm__ volatile("mcr p15, 0, %0, c8, c7, 0" : : "r"(0) : "memory");
+}
+
+/* Forget the cached translation of one page (any ASID: the MVA form with ASID 0
+ * matches global entries; lesson 10 adds the ASID). */
+static inline void tlb_invalidate_mva(u32 va)
+{
+    __asm__ volatile("mcr p15, 0, %0, c8, c7, 1" : : "r"(va & ~0xFFFu) : "memory");
+}
+
+static inline void icache_invalidate_all(void)
+{
+    __asm__ volatile("mcr p15, 0, %0, c7, c5, 0" : : "r"(0) : "memory");
+}
+
+static inline void branch_predictor_invalidate(void)
+{
+    __asm__ volatile("mcr p15, 0, %0, c7, c5, 6" : : "r"(0) : "memory");
+}
+
+/* Write dirty data cache lines of [start, start + size) to memory (for a reader
+ * that does not look in the ARM's cache: the GPU, DMA). */
+static inline void dcache_clean_range(const volatile void *start, u32 size)
+{
+    u32 a = (u32)(uintptr_t)start & ~(CACHE_LINE - 1);
+    for (; a < (u32)(uintptr_t)start + size; a += CACHE_LINE)
+        __asm__ volatile("mcr p15, 0, %0, c7, c10, 1" : : "r"(a) : "memory");
+    dsb();
+}
+
+/* Drop the data cache's copy of [start, start + size), so the next read sees what
+ * another bus master wrote to memory. */
+static inline void dcache_invalidate_range(const volatile void *start, u32 size)
+{
+    u32 a = (u32)(uintptr_t)start & ~(CACHE_LINE - 1);
+    for (; a < (u32)(uintptr_t)start + size; a += CACHE_LINE)
+        __asm__ volatile("mcr p15, 0, %0, c7, c6, 1" : : "r"(a) : "memory");
+    dsb();
+}
+
 /* CPU-level IRQ masking (CPSR.I). irq_save() masks and returns the old CPSR for
  * irq_restore(), so that code which may run with IRQs on or off can nest safely. */
 static inline void irq_cpu_enable(void) { __asm__ volatile("cpsie i" : : : "memory"); }
@@ -114,6 +161,14 @@ static inline void irq_fiq_disable(void)
     }
 
 CP15_READ(read_sctlr, 0, c1, c0, 0)     /* system control */
+CP15_READ(read_ttbr0, 0, c2, c0, 0)     /* translation table base 0 (user half) */
+CP15_WRITE(write_ttbr0, 0, c2, c0, 0)
+CP15_READ(read_ttbr1, 0, c2, c0, 1)     /* translation table base 1 (kernel half) */
+CP15_WRITE(write_ttbr1, 0, c2, c0, 1)
+CP15_READ(read_ttbcr, 0, c2, c0, 2)     /* which VAs use TTBR0 and which TTBR1 */
+CP15_WRITE(write_ttbcr, 0, c2, c0, 2)
+CP15_READ(read_dacr, 0, c3, c0, 0)      /* domain access control */
+CP15_WRITE(write_dacr, 0, c3, c0, 0)
 CP15_WRITE(write_sctlr, 0, c1, c0, 0)
 CP15_READ(read_dfsr, 0, c5, c0, 0)      /* data fault status */
 CP15_READ(read_ifsr, 0, c5, c0, 1)      /* instruction fault status */

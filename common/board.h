@@ -27,6 +27,12 @@
 #ifndef BOARD_H
 #define BOARD_H
 
+/* From lesson 07 on, a lesson's memlayout.h draws its virtual memory map and says
+ * where the peripherals appear (PERIPHERAL_BASE): include it first. */
+#if __has_include("memlayout.h")
+#include "memlayout.h"
+#endif
+
 /* The ARM physical address of the peripheral window. A lesson that moves the
  * peripherals elsewhere in virtual memory (lesson 07) defines PERIPHERAL_BASE first. */
 #define PERIPHERAL_PHYS         0x20000000u
