@@ -15,7 +15,9 @@ import importlib.util
 import os
 import random
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -146,20 +148,27 @@ def boot(request, lesson):
     kernels = []
     request.node.pios_kernels = kernels
 
-    def start(machine=None, raw=False, extra=(), timeout=10.0):
+    def start(machine=None, raw=False, extra=(), timeout=10.0, monitor=False):
         machine = machine or request.config.getoption("--machine")
+        sock = None
+        if monitor:     # a short path: unix socket names are limited to 108 bytes
+            sock = Path(tempfile.mkdtemp(prefix="pios-mon-")) / "monitor.sock"
         cmd = qemu.test_command(elf=None if raw else lesson.elf,
                                 img=lesson.img if raw else None,
-                                machine=machine, extra=extra)
+                                machine=machine, extra=extra, monitor=sock)
         log = request.config.pios_log_dir / lesson.name / _log_name(request.node.nodeid, len(kernels))
         log.parent.mkdir(parents=True, exist_ok=True)
         k = Kernel(cmd, log, timeout=timeout)
+        k.monitor = qemu.Monitor(sock) if sock else None
         kernels.append(k)
         return k
 
     yield start
     for k in kernels:
         k.close()
+        if k.monitor:
+            k.monitor.close()
+            shutil.rmtree(Path(k.monitor.path).parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 #
 #   pios-cpsr          decode CPSR: mode, interrupt masks, condition flags
 #   pios-where         the CPU mode and the source line we are stopped at
+#   pios-walk VA       the page-table walk for VA, read from physical memory
+#                      (lesson 07 on; pios_walk.py)
 #
 # After an ELF boot QEMU's CPU is in the secure world, so CP15 registers appear with
 # an _S suffix: p $SCTLR_S, p $DACR_S, p $TTBR0_EL1_S, p $DFSR_S, p $DFAR_S.
@@ -48,3 +50,5 @@ end
 document pios-where
 Show the CPU mode and the source line of the current PC.
 end
+
+# pios-walk is in pios_walk.py (GDB Python); pios-qemu loads both files.

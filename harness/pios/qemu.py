@@ -34,9 +34,12 @@ def raw_boot_args(img, load_addr=0x8000):
             "-device", f"loader,addr={load_addr:#x},cpu-num=0"]
 
 
-def test_command(elf=None, img=None, machine=DEFAULT_MACHINE, extra=()):
-    """The harness's command line: serial on stdio, no monitor, deterministic time."""
-    cmd = base_command(machine) + ["-serial", "stdio", "-monitor", "none"] + TEST_FLAGS
+def test_command(elf=None, img=None, machine=DEFAULT_MACHINE, extra=(), monitor=None):
+    """The harness's command line: serial on stdio, deterministic time, and no monitor
+    unless `monitor` names a unix socket for one (tests that inspect the machine
+    from outside, e.g. physical memory with `xp`)."""
+    mon = f"unix:{monitor},server=on,wait=off" if monitor else "none"
+    cmd = base_command(machine) + ["-serial", "stdio", "-monitor", mon] + TEST_FLAGS
     cmd += raw_boot_args(img) if img else elf_boot_args(elf)
     return cmd + list(extra)
 
@@ -91,3 +94,59 @@ class CappedLog:
         self.flush()
         with open(self.path, encoding="utf-8", errors="replace") as f:
             return "".join(f.readlines()[-lines:])
+
+
+class Monitor:
+    """QEMU's human monitor (HMP) on a unix socket: the view from outside the guest."""
+
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path, timeout=10.0):
+        self.path = str(path)
+        self.timeout = timeout
+        self.sock = None
+
+    def _connect(self):
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(self.timeout)
+                self.sock.connect(self.path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self._read_to_prompt()
+
+    def _read_to_prompt(self):
+        data = b""
+        while not data.endswith(self.PROMPT):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("QEMU monitor closed")
+            data += chunk
+        return data[: -len(self.PROMPT)].decode(errors="replace")
+
+    def command(self, line):
+        """Run one monitor command; returns its output (without the echo)."""
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(line.encode() + b"\n")
+        out = self._read_to_prompt().replace("\r", "")
+        # HMP echoes the command line first (with terminal escapes): drop that line.
+        return out.split("\n", 1)[1] if "\n" in out else ""
+
+    def read_phys_word(self, addr):
+        """The 32-bit word at physical address addr, read by QEMU, not the guest."""
+        out = self.command(f"xp /1wx {addr:#x}")
+        m = re.search(r"^[0-9a-f]+: 0x([0-9a-f]{8})", out, re.M)
+        if not m:
+            raise ValueError(f"unexpected xp output: {out!r}")
+        return int(m.group(1), 16)
+
+    def close(self):
+        if self.sock:
+            self.sock.close()

@@ -171,7 +171,8 @@ void exc_svc(struct regs *regs)
 
 /* 256 tiny functions, svc_stub_N: `svc #N`, then return. The number is part of the
  * instruction, so to let the shell issue any of 256 numbers we need 256 of them.
- * An SVC taken in SVC mode overwrites lr, so each stub saves it around the svc. */
+ * An SVC taken in SVC mode overwrites lr, so each stub saves it around the svc;
+ * r4 goes along only to keep sp 8-byte aligned (AAPCS) for the handler's C code. */
 #define SVC_STUBS       256
 #define SVC_STUB_BYTES  12
 extern char svc_stubs[];
@@ -181,9 +182,9 @@ __asm__(".pushsection .text\n"
         "svc_stubs:\n"
         ".set svc_n, 0\n"
         ".rept 256\n"
-        "    push {lr}\n"               /* the SVC will overwrite lr */
+        "    push {r4, lr}\n"           /* the SVC will overwrite lr */
         "    svc #svc_n\n"
-        "    pop {pc}\n"                /* return to the caller */
+        "    pop {r4, pc}\n"            /* return to the caller */
         ".set svc_n, svc_n + 1\n"
         ".endr\n"
         ".popsection\n");

@@ -15,7 +15,7 @@
  *  0xF0000000 +-----------------------------+
  *  0xF2000000 | peripherals (16 MB)         |  0x20000000, device memory, XN
  *  0xF3000000 +-----------------------------+
- *  0xFFF00000 | the fixed L2 window:        |  one L2 table in .bss
+ *  0xFFF00000 | the fixed L2 window:        |  one L2 table in .pagetables
  *  0xFFFF0000 |   high exception vectors    |  the kernel's .vectors page
  *             +-----------------------------+
  */

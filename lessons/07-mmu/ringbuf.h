@@ -6,6 +6,10 @@
  * writes `tail`, and each publishes its index after touching the data. The size is
  * a power of two so that the indexes can run freely and wrap by masking: head - tail
  * is the fill level even after the counters overflow.
+ *
+ * "After" needs saying to the compiler, which may otherwise move the data access
+ * past the index update: that is the barrier below. On one core (the BCM2835)
+ * that is enough; with a reader on another core it would have to be a dmb().
  */
 #ifndef RINGBUF_H
 #define RINGBUF_H
@@ -13,6 +17,9 @@
 #include "types.h"
 
 #define RINGBUF_SIZE 4096u                  /* bytes; a power of two */
+
+/* Keeps the compiler from moving memory accesses across this point. */
+#define compiler_barrier() __asm__ volatile("" : : : "memory")
 
 struct ringbuf {
     volatile u32 head;                      /* next slot to write (producer) */
@@ -36,6 +43,7 @@ static inline int ringbuf_put(struct ringbuf *rb, u8 byte)
     if (ringbuf_count(rb) == RINGBUF_SIZE)
         return -1;
     rb->data[rb->head & (RINGBUF_SIZE - 1)] = byte;
+    compiler_barrier();
     rb->head = rb->head + 1;                /* publish after the data is written */
     return 0;
 }
@@ -47,6 +55,7 @@ static inline int ringbuf_get(struct ringbuf *rb)
     if (ringbuf_empty(rb))
         return -1;
     byte = rb->data[rb->tail & (RINGBUF_SIZE - 1)];
+    compiler_barrier();
     rb->tail = rb->tail + 1;                /* free the slot after reading it */
     return byte;
 }
