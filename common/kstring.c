@@ -75,6 +75,17 @@ char *strchr(const char *s, int c)
     }
 }
 
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size) {
+        size_t k = n < size - 1 ? n : size - 1;
+        memcpy(dst, src, k);
+        dst[k] = '\0';
+    }
+    return n;
+}
+
 static int digit_value(char c)
 {
     if (c >= '0' && c <= '9')

@@ -171,7 +171,17 @@ def test_walk_agrees_with_the_tables_in_physical_memory(boot, lesson, rng):
     assert out.endswith(f"0x{unmapped:08x} is not mapped")
 
 
+def heap_stats(kernel):
+    m = re.search(r": (\d+) pages; (\d+) bytes in (\d+) used blocks, (\d+) bytes in (\d+) free$",
+                  kernel.cmd("heap"))
+    assert m, "unexpected heap output"
+    return tuple(int(x) for x in m.groups())   # pages, used bytes, used, free bytes, free
+
+
 def test_heap_blocks_are_distinct_and_hold_their_data(kernel, rng):
+    # Later lessons allocate at boot (lesson 09: the idle thread's stack): count
+    # from what is there.
+    _, used0, nused0, _, nfree0 = heap_stats(kernel)
     live = {}
     for _ in range(25):
         if live and rng.random() < 0.3:
@@ -193,13 +203,17 @@ def test_heap_blocks_are_distinct_and_hold_their_data(kernel, rng):
     for addr, (size, stamp) in live.items():    # nothing written later clobbered them
         assert peek(kernel, addr) == stamp
         assert peek(kernel, addr + ((size - 1) & ~3)) == stamp
-    m = re.search(r"(\d+) bytes in (\d+) used blocks", kernel.cmd("heap"))
-    assert int(m[2]) == len(live)
-    assert int(m[1]) == sum((size + 7) & ~7 for size, _ in live.values())
+    _, used, nused, _, _ = heap_stats(kernel)
+    assert nused == nused0 + len(live)
+    asked = sum((size + 7) & ~7 for size, _ in live.values())
+    # A block may be a little bigger than asked: a remainder too small to be a block
+    # of its own (header + 8 bytes) stays with it.
+    assert asked <= used - used0 <= asked + 24 * len(live)
     for addr in live:
         kernel.cmd(f"kfree {addr:#x}")
-    assert re.search(r": (\d+) pages; 0 bytes in 0 used blocks, \d+ bytes in 1 free$",
-                     kernel.cmd("heap")), "freed blocks must merge back into one"
+    _, used, nused, _, nfree = heap_stats(kernel)
+    assert (used, nused) == (used0, nused0)
+    assert nfree <= max(nfree0, 1), "freed neighbours must merge back into one block"
 
 
 def test_bad_requests_are_refused(kernel, rng):
