@@ -26,9 +26,12 @@
 #define DOMAIN_KERNEL       0
 #define DACR_CLIENT         1               /* permissions checked ("manager": not) */
 #define DACR_VALUE          (DACR_CLIENT << (2 * DOMAIN_KERNEL))
-/* Table walks go through the inner write-back cache (TTBR bit 0 and RGN = 01), so
- * a page table written through the cache needs no clean before the MMU reads it. */
-#define TTBR_WALK_CACHED    ((1 << 0) | (1 << 3))
+/* Table walks: outer (L2) write-back cacheable, TTBR RGN = 01. The ARM1176's
+ * walker never looks in the L1 data cache, whatever TTBR says: a table entry
+ * written with the data cache on must be cleaned to memory before the MMU can
+ * see it (lesson 08's pte_write). Here every table is written before the caches
+ * are turned on. */
+#define TTBR_WALK_CACHED    (1 << 3)
 #define TTBCR_N_2GB         1               /* TTBR0 below 0x80000000 */
 
 #ifndef __ASSEMBLER__

@@ -26,13 +26,17 @@
 #define DOMAIN_KERNEL       0
 #define DACR_CLIENT         1               /* permissions checked ("manager": not) */
 #define DACR_VALUE          (DACR_CLIENT << (2 * DOMAIN_KERNEL))
-/* Table walks go through the inner write-back cache (TTBR bit 0 and RGN = 01), so
- * a page table written through the cache needs no clean before the MMU reads it. */
-#define TTBR_WALK_CACHED    ((1 << 0) | (1 << 3))
+/* Table walks: outer (L2) write-back cacheable, TTBR RGN = 01. The ARM1176's
+ * walker never looks in the L1 data cache, whatever TTBR says: a table entry
+ * written with the data cache on must be cleaned to memory before the MMU can
+ * see it (lesson 08's pte_write). Here every table is written before the caches
+ * are turned on. */
+#define TTBR_WALK_CACHED    (1 << 3)
 #define TTBCR_N_2GB         1               /* TTBR0 below 0x80000000 */
 
 #ifndef __ASSEMBLER__
 
+#include "arm.h"
 #include "types.h"
 
 #define L1_INDEX(va)        ((u32)(va) >> 20)
@@ -87,6 +91,17 @@
 #define SECT_NORMAL         (PMD_SECT_TEX(1) | PMD_SECT_C | PMD_SECT_B)
 #define SECT_DEVICE         (PMD_SECT_B)
 #define PTE_NORMAL          (PTE_TEX(1) | PTE_C | PTE_B)
+
+/* Write one page-table entry while the data cache is on. The ARM1176's table
+ * walker reads memory, not the L1 data cache, so the entry must be cleaned out of
+ * the cache before the MMU may need it (Linux does the same in
+ * cpu_v6_set_pte_ext). QEMU models no caches: leaving this out never shows there,
+ * and breaks on a Pi. dcache_clean_range ends with a DSB. */
+static inline void pte_write(u32 *entry, u32 value)
+{
+    *entry = value;
+    dcache_clean_range(entry, sizeof(*entry));
+}
 
 /* Before the MMU is on (called from start.S, at physical addresses). */
 void mmu_boot_tables(u32 phys_offset);

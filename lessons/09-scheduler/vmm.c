@@ -42,9 +42,9 @@ static u32 *scratch_map(unsigned slot, u32 pa)
 {
     u32 va = SCRATCH_VA(slot);
 /* BEGIN SOLUTION */
-    fixed_l2[L2_INDEX(va)] = (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL | PTE_NORMAL |
-                             PTE_AP(AP_KERNEL_RW) | PTE_XN;
-    dsb();                  /* the new entry is in memory before the TLB refills */
+    pte_write(&fixed_l2[L2_INDEX(va)], (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL |
+              PTE_NORMAL | PTE_AP(AP_KERNEL_RW) | PTE_XN);
+                            /* (cleaned to memory, DSB: in place before the refill) */
     tlb_invalidate_mva(va); /* the TLB may still hold the frame mapped here last */
     isb();                  /* and the next instructions see the new translation */
 /* END SOLUTION */
@@ -55,8 +55,7 @@ static void scratch_unmap(unsigned slot)
 {
     u32 va = SCRATCH_VA(slot);
 /* BEGIN SOLUTION */
-    fixed_l2[L2_INDEX(va)] = 0;
-    dsb();                  /* the cleared entry is in memory... */
+    pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */
     tlb_invalidate_mva(va); /* ...and no cached translation lets a stray access in */
     isb();
 /* END SOLUTION */
@@ -95,8 +94,11 @@ static u32 l2_alloc(void)
         l2_frames[free_slot].used = 1;
         l2_frames_in_use++;
     }
-    /* The frame is not mapped anywhere: clear the table through the scratch page. */
-    memset((u8 *)scratch_map(0, pa) + (pa & (PAGE_SIZE - 1)), 0, L2_TABLE_SIZE);
+    /* The frame is not mapped anywhere: clear the table through the scratch page,
+     * and out of the data cache (the walker reads memory). */
+    u8 *table = (u8 *)scratch_map(0, pa) + (pa & (PAGE_SIZE - 1));
+    memset(table, 0, L2_TABLE_SIZE);
+    dcache_clean_range(table, L2_TABLE_SIZE);
     scratch_unmap(0);
     l2_tables_in_use++;
     return pa;
@@ -178,7 +180,7 @@ int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
          * TLB never holds a translation that faulted, so nothing stale exists. */
         if (!(table = l2_alloc()))
             return VMM_ERR_NOMEM;
-        *pmd = table | PMD_TYPE_TABLE | PMD_DOMAIN(DOMAIN_KERNEL);
+        pte_write(pmd, table | PMD_TYPE_TABLE | PMD_DOMAIN(DOMAIN_KERNEL));
         as->l2_tables++;
     } else if ((*pmd & PMD_TYPE_MASK) != PMD_TYPE_TABLE) {
         return VMM_ERR_MAPPED;                      /* a section: not ours to split */
@@ -187,9 +189,8 @@ int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
     l2 = l2_open(table);
     err = l2[L2_INDEX(va)] ? VMM_ERR_MAPPED : VMM_OK;
     if (!err)
-        l2[L2_INDEX(va)] = pa | pte_bits(flags);
+        pte_write(&l2[L2_INDEX(va)], pa | pte_bits(flags)); /* in memory (DSB) */
     l2_close();
-    dsb();          /* the entry is in memory before anyone uses va */
     isb();          /* (no TLB invalidate: va had no translation to go stale) */
 /* END SOLUTION */
     return err;
@@ -210,20 +211,18 @@ int vmm_unmap(struct addr_space *as, u32 va, u32 *pa)
     l2 = l2_open(table);
     pte = l2[L2_INDEX(va)];
     if (pte)
-        l2[L2_INDEX(va)] = 0;
+        pte_write(&l2[L2_INDEX(va)], 0);    /* the cleared entry is in memory... */
     empty = l2_is_empty(l2);
     l2_close();
     if (!pte)
         return VMM_ERR_NOT_MAPPED;
-    dsb();                  /* the cleared entry is in memory... */
     tlb_invalidate_mva(va); /* ...and the TLB forgets va: from now on it faults */
     isb();
     if (empty) {
         /* The megabyte's last page went: free its table. Its entries were all
          * invalidated one by one, and an ARMv6 TLB caches only whole translations
          * (no walk cache), so after clearing the L1 entry nothing refers to it. */
-        *pmd = PMD_TYPE_FAULT;
-        dsb();
+        pte_write(pmd, PMD_TYPE_FAULT);
         l2_free(table);
         as->l2_tables--;
     }
