@@ -93,6 +93,20 @@ static inline void tlb_invalidate_mva(u32 va)
     __asm__ volatile("mcr p15, 0, %0, c8, c7, 1" : : "r"(va & ~0xFFFu) : "memory");
 }
 
+/* The same for a page of one address space: entries of non-global (nG) pages are
+ * tagged with their ASID, and only the matching one is dropped (lesson 10). */
+static inline void tlb_invalidate_mva_asid(u32 va, u32 asid)
+{
+    __asm__ volatile("mcr p15, 0, %0, c8, c7, 1" : : "r"((va & ~0xFFFu) | (asid & 0xFFu))
+                     : "memory");
+}
+
+/* Forget every non-global translation tagged with asid. */
+static inline void tlb_invalidate_asid(u32 asid)
+{
+    __asm__ volatile("mcr p15, 0, %0, c8, c7, 2" : : "r"(asid & 0xFFu) : "memory");
+}
+
 static inline void icache_invalidate_all(void)
 {
     __asm__ volatile("mcr p15, 0, %0, c7, c5, 0" : : "r"(0) : "memory");
@@ -169,6 +183,8 @@ CP15_READ(read_ttbcr, 0, c2, c0, 2)     /* which VAs use TTBR0 and which TTBR1 *
 CP15_WRITE(write_ttbcr, 0, c2, c0, 2)
 CP15_READ(read_dacr, 0, c3, c0, 0)      /* domain access control */
 CP15_WRITE(write_dacr, 0, c3, c0, 0)
+CP15_READ(read_contextidr, 0, c13, c0, 1)   /* PROCID (bits 31:8) and ASID (7:0) */
+CP15_WRITE(write_contextidr, 0, c13, c0, 1)
 CP15_WRITE(write_sctlr, 0, c1, c0, 0)
 CP15_READ(read_dfsr, 0, c5, c0, 0)      /* data fault status */
 CP15_READ(read_ifsr, 0, c5, c0, 1)      /* instruction fault status */

@@ -45,7 +45,8 @@ LDLIBS    := -lgcc        # ARMv6 has no divide instruction: libgcc provides it
 LESSON_SRCS := $(sort $(wildcard *.c *.S))
 COMMON_SRCS := $(sort $(wildcard $(COMMON_DIR)/*.c))
 OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(LESSON_SRCS))) \
-        $(patsubst $(COMMON_DIR)/%.c,$(BUILD)/common/%.o,$(COMMON_SRCS))
+        $(patsubst $(COMMON_DIR)/%.c,$(BUILD)/common/%.o,$(COMMON_SRCS)) \
+        $(EXTRA_OBJS)       # objects a lesson builds with rules of its own
 
 # Stop early, with the fix, if the cross compiler is missing.
 ifeq ($(MAKECMDGOALS),clean)

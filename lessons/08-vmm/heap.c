@@ -10,6 +10,7 @@
  *   | hdr | block ....... | hdr | block ... | hdr | free ...... |  (unmapped)
  */
 #include "heap.h"
+#include "arm.h"
 #include "kprintf.h"
 #include "kstring.h"
 #include "panic.h"
@@ -61,11 +62,25 @@ static int grow(void)
     return 0;
 }
 
+/* The block list is one for the whole kernel: like vmm.c, kmalloc and kfree hold
+ * interrupts off (and with them preemption, lesson 09) while they change it. */
+static void *alloc_block(u32 size);
+
 void *kmalloc(u32 size)
 {
+    u32 s;
+    void *p;
+
     if (size == 0 || size > HEAP_MAX)
         return NULL;
-    size = ALIGN8(size);
+    s = irq_save();
+    p = alloc_block(ALIGN8(size));
+    irq_restore(s);
+    return p;
+}
+
+static void *alloc_block(u32 size)
+{
 /* BEGIN SOLUTION */
     for (;;) {
         for (struct block *b = first; b; b = b->next) {
@@ -99,7 +114,16 @@ int heap_owns(const void *p)
     return 0;
 }
 
+static void free_block(void *p);
+
 void kfree(void *p)
+{
+    u32 s = irq_save();
+    free_block(p);
+    irq_restore(s);
+}
+
+static void free_block(void *p)
 {
     struct block *b = block_of(p), *prev = NULL;
 

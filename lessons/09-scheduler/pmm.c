@@ -72,7 +72,8 @@ void pmm_reserve(u32 start, u32 end)
     if (end <= base || start >= frame_addr(nframes) || end <= start)
         return;
     first = (start < base ? 0 : start - base) / PAGE_SIZE;
-    last = (end - base + PAGE_SIZE - 1) / PAGE_SIZE;    /* one past, rounded up */
+    /* one past, rounded up (without adding first: end - base may be near 4 GB) */
+    last = (end - base) / PAGE_SIZE + ((end - base) % PAGE_SIZE != 0);
     if (last > nframes)
         last = nframes;
     for (u32 i = first; i < last; i++) {
@@ -117,7 +118,7 @@ u32 pmm_alloc_run(u32 count, u32 align)
      * the first one, then every `step` frames. */
     u32 first = (((base + align - 1) & ~(align - 1)) - base) / PAGE_SIZE;
     u32 start = first;
-    while (start + count <= nframes) {
+    while (start < nframes && count <= nframes - start) {  /* (no overflow) */
         u32 i = 0;
         while (i < count && !test_bit(used, start + i))
             i++;
@@ -211,7 +212,8 @@ static int cmd_alloc(int argc, char **argv, const char *args)
                 PAGE_SIZE);
         return -1;
     }
-    pa = pmm_alloc_run(count, align);
+    /* A plain `alloc` takes one frame the usual way; with arguments, a run. */
+    pa = argc == 1 ? pmm_alloc() : pmm_alloc_run(count, align);
     if (!pa) {
         kprintf("error: out of memory: no free run of %u frames aligned to 0x%x\n",
                 count, align);

@@ -164,7 +164,7 @@ static int check_range(struct addr_space *as, u32 va)
     return (va & (PAGE_SIZE - 1)) ? VMM_ERR_ALIGN : VMM_OK;
 }
 
-int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
+static int map_page(struct addr_space *as, u32 va, u32 pa, u32 flags)
 {
     int err = check_range(as, va);
     u32 *pmd, *l2, table;
@@ -196,7 +196,7 @@ int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
     return err;
 }
 
-int vmm_unmap(struct addr_space *as, u32 va, u32 *pa)
+static int unmap_page(struct addr_space *as, u32 va, u32 *pa)
 {
     int err = check_range(as, va), empty;
     u32 *pmd, *l2, table, pte;
@@ -232,7 +232,7 @@ int vmm_unmap(struct addr_space *as, u32 va, u32 *pa)
     return VMM_OK;
 }
 
-void vmm_translate(struct addr_space *as, u32 va, struct vmm_walk *w)
+static void walk(struct addr_space *as, u32 va, struct vmm_walk *w)
 {
     *w = (struct vmm_walk){ .l1_index = L1_INDEX(va), .l2_index = L2_INDEX(va) };
     w->l1_entry = as->l1[w->l1_index];
@@ -248,6 +248,35 @@ void vmm_translate(struct addr_space *as, u32 va, struct vmm_walk *w)
             w->pa = PTE_FRAME(w->l2_entry) | (va & (PAGE_SIZE - 1));
         }
     }
+}
+
+/*
+ * The public functions hold interrupts off while they work: the scratch pages and
+ * the L2 allocator are one for the whole kernel, and a thread preempted between
+ * scratch_map() and scratch_unmap() (lesson 09) would find its scratch entry
+ * pointed elsewhere, or cleared, when it runs again.
+ */
+int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
+{
+    u32 s = irq_save();
+    int err = map_page(as, va, pa, flags);
+    irq_restore(s);
+    return err;
+}
+
+int vmm_unmap(struct addr_space *as, u32 va, u32 *pa)
+{
+    u32 s = irq_save();
+    int err = unmap_page(as, va, pa);
+    irq_restore(s);
+    return err;
+}
+
+void vmm_translate(struct addr_space *as, u32 va, struct vmm_walk *w)
+{
+    u32 s = irq_save();
+    walk(as, va, w);
+    irq_restore(s);
 }
 
 const char *vmm_strerror(int err)
