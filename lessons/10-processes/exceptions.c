@@ -1,0 +1,322 @@
+/*
+ * exceptions.c - what the kernel does when the CPU takes an exception.
+ *
+ * Faults (undefined instruction, prefetch abort, data abort) are kernel bugs in this
+ * lesson: report everything a person needs to find the bug - what happened, where,
+ * in which mode, with which registers, at which address and why - and stop.
+ * An SVC is a deliberate call into the exception handler: the number comes from the
+ * instruction itself, the arguments and the result travel in r0-r3 of the frame.
+ *
+ * [ARM ARM (DDI 0100I) A2.6 exceptions, B4.6 fault status; ARM1176 TRM 3.2.21-25]
+ */
+#include "exceptions.h"
+#include "arm.h"
+#include "kprintf.h"
+#include "kstring.h"
+#include "semihost.h"
+#include "proc.h"
+#include "shell.h"
+
+#define INSN_SVC_IMM_MASK   0x00FFFFFFu /* ARM-state SVC: the number is bits 23:0 */
+#define SEMIHOST_SVC        0x123456u   /* machine_exit() without a debugger */
+#define FSR_DEBUG_EVENT     0x02u       /* BKPT: a prefetch abort with this status */
+
+void exceptions_init(void)
+{
+    /* A = 1: an unaligned load or store faults instead of silently touching other
+     * bytes. U = 1: the ARMv6 alignment model, which QEMU implements (QEMU-NOTES). */
+    write_sctlr(read_sctlr() | SCTLR_A | SCTLR_U);
+    isb();
+}
+
+/* VMSAv6 fault status encodings (FS[4] is DFSR bit 10) [ARM ARM B4-20, table B4-1]. */
+const char *fault_status_name(u32 status)
+{
+    switch (status) {
+    case 0x01: case 0x03: return "alignment";
+    case FSR_DEBUG_EVENT: return "debug event";
+    case 0x04: return "instruction cache maintenance";
+    case 0x05: return "translation (section)";
+    case 0x07: return "translation (page)";
+    case 0x06: return "access flag (page)";
+    case 0x08: return "precise external abort";
+    case 0x09: return "domain (section)";
+    case 0x0B: return "domain (page)";
+    case 0x0C: return "external abort on translation (first level)";
+    case 0x0D: return "permission (section)";
+    case 0x0E: return "external abort on translation (second level)";
+    case 0x0F: return "permission (page)";
+    case 0x16: return "imprecise external abort";
+    }
+    return "unknown";
+}
+
+static const char *mode_of(u32 cpsr)
+{
+    static const struct { u32 mode; const char *name; } modes[] = {
+        { CPSR_MODE_USR, "USR" }, { CPSR_MODE_FIQ, "FIQ" }, { CPSR_MODE_IRQ, "IRQ" },
+        { CPSR_MODE_SVC, "SVC" }, { CPSR_MODE_ABT, "ABT" }, { CPSR_MODE_UND, "UND" },
+        { CPSR_MODE_SYS, "SYS" },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(modes); i++)
+        if (modes[i].mode == (cpsr & CPSR_MODE_MASK))
+            return modes[i].name;
+    return "???";
+}
+
+static void stop(void) __attribute__((noreturn));
+static void stop(void)
+{
+    irq_fiq_disable();
+    machine_exit(PANIC_EXIT_STATUS);
+}
+
+static int from_user(const struct regs *regs)
+{
+    return (regs->cpsr & CPSR_MODE_MASK) == CPSR_MODE_USR;
+}
+
+/* The common end of every fatal exception: the PANIC line, details, registers. */
+static void fault_panic(const struct regs *regs) __attribute__((noreturn));
+static void fault_panic(const struct regs *regs)
+{
+    kprintf("  in %s mode, cpsr 0x%08x\n", mode_of(regs->cpsr), regs->cpsr);
+    regs_dump(regs);
+    stop();
+}
+
+void exc_undefined(struct regs *regs)
+{
+    if (from_user(regs)) {              /* a program's fault, not the kernel's */
+        char what[80];
+        ksnprintf(what, sizeof(what), "undefined instruction at pc 0x%08x", regs->pc);
+        proc_fault(regs, what, EXIT_ILLEGAL);
+        return;
+    }
+    kprintf("\nPANIC: undefined instruction at pc 0x%08x\n", regs->pc);
+    kprintf("  instruction 0x%08x\n", *(volatile u32 *)(uintptr_t)regs->pc);
+    fault_panic(regs);
+}
+
+/* A user program's abort: kill it, with the same facts a kernel panic would give. */
+static int user_abort(const char *kind, struct regs *regs, u32 fsr, u32 far, int is_data)
+{
+    char what[120];
+
+    if (!from_user(regs))
+        return 0;
+    if (is_data)
+        ksnprintf(what, sizeof(what), "%s at pc 0x%08x: %s fault on %s of 0x%08x", kind,
+                  regs->pc, fault_status_name(FSR_STATUS(fsr)),
+                  (fsr & FSR_WRITE) ? "write" : "read", far);
+    else
+        ksnprintf(what, sizeof(what), "%s at pc 0x%08x: %s fault", kind, regs->pc,
+                  fault_status_name(FSR_STATUS(fsr)));
+    proc_fault(regs, what, EXIT_FAULT);
+    return 1;
+}
+
+static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32 far,
+                         int is_data)
+{
+    u32 status = FSR_STATUS(fsr);
+
+    kprintf("\nPANIC: %s at pc 0x%08x: %s fault", kind, regs->pc, fault_status_name(status));
+    if (is_data)
+        kprintf(" on %s of 0x%08x", (fsr & FSR_WRITE) ? "write" : "read", far);
+    kprintf("\n  fault status 0x%03x (%s), ", fsr & 0xFFF, fault_status_name(status));
+    if (status == FSR_DEBUG_EVENT)
+        kprintf("no fault address (a breakpoint), ");    /* FAR is not written */
+    else
+        kprintf("address 0x%08x, ", far);
+    kprintf("domain %u\n", FSR_DOMAIN(fsr));
+}
+
+void exc_prefetch_abort(struct regs *regs)
+{
+    /* Address 0 is unmapped now (high vectors), so a call through a NULL function
+     * pointer is a prefetch abort at 0: say what it most likely was. */
+    if (user_abort("prefetch abort", regs, read_ifsr(), read_ifar(), 0))
+        return;
+    if (regs->pc == 0) {
+        kprintf("\nPANIC: jump to address 0 (unmapped): a call through a NULL function "
+                "pointer? lr 0x%08x\n", regs->lr);
+        fault_panic(regs);
+    }
+/* BEGIN SOLUTION */
+    report_abort("prefetch abort", regs, read_ifsr(), read_ifar(), 0);
+/* END SOLUTION */
+    fault_panic(regs);
+}
+
+void exc_data_abort(struct regs *regs)
+{
+    if (user_abort("data abort", regs, read_dfsr(), read_dfar(), 1))
+        return;
+/* BEGIN SOLUTION */
+    report_abort("data abort", regs, read_dfsr(), read_dfar(), 1);
+/* END SOLUTION */
+    fault_panic(regs);
+}
+
+/* Vector 0x14 was the "address exception" of 26-bit ARMs; ARMv6 never uses it. */
+void exc_reserved(struct regs *regs)
+{
+    kprintf("\nPANIC: exception through the reserved vector 0x14 at pc 0x%08x\n", regs->pc);
+    fault_panic(regs);
+}
+
+void exc_fiq(void)
+{
+    kprintf("\nPANIC: FIQ taken, but piOS never enables FIQ\n");
+    stop();
+}
+
+void exc_jump_to_zero(u32 lr)
+{
+    kprintf("\nPANIC: jump to address 0 (the reset vector): a call through a NULL "
+            "function pointer? lr 0x%08x\n", lr);
+    stop();
+}
+
+/* ---- SVC ------------------------------------------------------------------------- */
+
+/* What the last SVC saw, for the shell's report. */
+static struct {
+    u32 number;
+    u32 pc;
+} last_svc;
+
+void exc_svc(struct regs *regs)
+{
+    u32 number;
+/* BEGIN SOLUTION */
+    /* regs->pc is the instruction after the SVC; the SVC itself holds the number. */
+    u32 insn = *(volatile u32 *)(uintptr_t)(regs->pc - 4);
+    number = insn & INSN_SVC_IMM_MASK;
+/* END SOLUTION */
+    if (from_user(regs)) {
+        /* A system call. It may block (read, sleep, wait): let interrupts in, on
+         * this process's kernel stack, while it runs. */
+        irq_cpu_enable();
+        regs->r[0] = (u32)syscall_dispatch(number, regs);
+        irq_cpu_disable();
+        proc_return_to_user(regs);
+        return;
+    }
+    if (number == SEMIHOST_SVC) {
+        /* machine_exit() on a real Pi: no debugger answered, so stop here. */
+        irq_fiq_disable();
+        for (;;)
+            wfi();
+    }
+    last_svc.number = number;
+    last_svc.pc = regs->pc - 4;
+    /* The demonstration service: the result is the number itself (lesson 10 turns
+     * this into a table of system calls). */
+    regs->r[0] = number;
+}
+
+/* ---- shell commands --------------------------------------------------------------- */
+
+/* 256 tiny functions, svc_stub_N: `svc #N`, then return. The number is part of the
+ * instruction, so to let the shell issue any of 256 numbers we need 256 of them.
+ * An SVC taken in SVC mode overwrites lr, so each stub saves it around the svc;
+ * r4 goes along only to keep sp 8-byte aligned (AAPCS) for the handler's C code. */
+#define SVC_STUBS       256
+#define SVC_STUB_BYTES  12
+extern char svc_stubs[];
+__asm__(".pushsection .text\n"
+        ".balign 4\n"
+        ".global svc_stubs\n"
+        "svc_stubs:\n"
+        ".set svc_n, 0\n"
+        ".rept 256\n"
+        "    push {r4, lr}\n"           /* the SVC will overwrite lr */
+        "    svc #svc_n\n"
+        "    pop {r4, pc}\n"            /* return to the caller */
+        ".set svc_n, svc_n + 1\n"
+        ".endr\n"
+        ".popsection\n");
+
+static int cmd_svc(int argc, char **argv, const char *args)
+{
+    u32 n, result;
+    u32 (*stub)(void);
+    (void)args;
+
+    if (argc != 2 || parse_u32(argv[1], &n) != 0 || n >= SVC_STUBS) {
+        kprintf("usage: svc N   (N from 0 to %d)\n", SVC_STUBS - 1);
+        return -1;
+    }
+    stub = (u32 (*)(void))(uintptr_t)(svc_stubs + n * SVC_STUB_BYTES);
+    result = stub();
+    kprintf("svc %u: handler saw number %u at pc 0x%08x, returned %u\n",
+            n, last_svc.number, last_svc.pc, result);
+    return 0;
+}
+SHELL_COMMAND(svc, "N", "issue `svc #N` (0-255); the handler returns N", cmd_svc);
+
+/* The faulting instructions carry global labels, so a test can compare the pc in
+ * the report with the symbol's address in the ELF. */
+static void crash_undefined(void)
+{
+    __asm__ volatile(".global crash_undef_insn\n"
+                     "crash_undef_insn: .word 0xe7f000f0\n");  /* UDF: always undefined */
+}
+
+static void crash_load(u32 addr)
+{
+    register u32 a __asm__("r1") = addr;    /* fixed registers: visible in the dump */
+    register u32 v __asm__("r2");
+    __asm__ volatile(".global crash_load_insn\n"
+                     "crash_load_insn: ldr %0, [%1]\n" : "=r"(v) : "r"(a) : "memory");
+    kprintf("read 0x%08x from 0x%08x: no fault\n", v, addr);
+}
+
+static void crash_store(u32 addr, u32 value)
+{
+    register u32 a __asm__("r1") = addr;
+    register u32 v __asm__("r2") = value;
+    __asm__ volatile(".global crash_store_insn\n"
+                     "crash_store_insn: str %0, [%1]\n" : : "r"(v), "r"(a) : "memory");
+    kprintf("wrote 0x%08x to 0x%08x: no fault\n", value, addr);
+}
+
+static void crash_breakpoint(void)
+{
+    __asm__ volatile(".global crash_bkpt_insn\n"
+                     "crash_bkpt_insn: bkpt #0\n");   /* a prefetch abort on ARMv6 */
+}
+
+/* volatile: the compiler must not "know" the call is through NULL and drop it. */
+static void (*volatile null_function)(void);
+
+static int cmd_crash(int argc, char **argv, const char *args)
+{
+    u32 addr = 0, value = 0;
+    (void)args;
+
+    if (argc == 2 && strcmp(argv[1], "undef") == 0)
+        crash_undefined();
+    else if (argc == 2 && strcmp(argv[1], "prefetch") == 0)
+        crash_breakpoint();
+    else if (argc == 2 && strcmp(argv[1], "null") == 0)
+        null_function();
+    else if (argc == 3 && strcmp(argv[1], "jump") == 0 && parse_u32(argv[2], &addr) == 0)
+        ((void (*)(void))(uintptr_t)addr)();
+    else if (argc == 3 && strcmp(argv[1], "abort") == 0 && parse_u32(argv[2], &addr) == 0)
+        crash_load(addr);
+    else if (argc == 4 && strcmp(argv[1], "abort") == 0 && parse_u32(argv[2], &addr) == 0
+             && parse_u32(argv[3], &value) == 0)
+        crash_store(addr, value);
+    else {
+        kprintf("usage: crash undef | crash prefetch | crash null | crash jump ADDR | "
+                "crash abort ADDR [VALUE]\n");
+        return -1;
+    }
+    return 0;
+}
+SHELL_COMMAND(crash, "KIND [ADDR [VALUE]]",
+              "fault on purpose: undef, prefetch, null, jump ADDR, abort ADDR [VALUE]",
+              cmd_crash);

@@ -1,0 +1,208 @@
+/*
+ * irq.c - the BCM2835 interrupt controller: enable and disable sources, find out
+ * which are pending, call their handlers.
+ *
+ * The controller has three banks (pending 1, pending 2, basic pending) and three
+ * matching pairs of enable/disable registers; writing 1 to a bit of an enable or
+ * disable register changes that source only, so no read-modify-write is needed.
+ * [BCM ch. 7, p.109-118]
+ */
+#include "irq.h"
+#include "board.h"
+#include "kprintf.h"
+#include "mbox.h"
+#include "mmio.h"
+#include "shell.h"
+
+struct irq_slot {
+    irq_handler handler;
+    void *arg;
+    u32 count;          /* times this source was found pending */
+};
+
+static struct irq_slot slots[IRQ_COUNT];
+static u32 spurious;    /* IRQ exceptions with nothing pending */
+static u32 unhandled;   /* pending sources with no handler (then disabled) */
+
+static const u8 shortcut_irqs[] = IRQ_BASIC_SHORTCUTS;
+
+/* The register of source n's bank, among three: bank 1, bank 2, basic. */
+static u32 bank_reg(unsigned n, u32 bank1, u32 bank2, u32 basic)
+{
+    return n < IRQ_GPU_BANK2 ? bank1 : n < IRQ_BASIC ? bank2 : basic;
+}
+
+static u32 bank_bit(unsigned n)
+{
+    return 1u << (n % 32);
+}
+
+void irq_enable(unsigned n)
+{
+    if (n < IRQ_COUNT)
+        mmio_write(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC), bank_bit(n));
+}
+
+void irq_disable(unsigned n)
+{
+    if (n < IRQ_COUNT)
+        mmio_write(bank_reg(n, IRQ_DISABLE_1, IRQ_DISABLE_2, IRQ_DISABLE_BASIC), bank_bit(n));
+}
+
+/* The enable registers read back which sources are enabled [BCM p.116]. */
+int irq_is_enabled(unsigned n)
+{
+    if (n >= IRQ_COUNT)
+        return 0;
+    return (mmio_read(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC))
+            & bank_bit(n)) != 0;
+}
+
+void irq_init(void)
+{
+    mmio_write(IRQ_DISABLE_1, 0xFFFFFFFFu);
+    mmio_write(IRQ_DISABLE_2, 0xFFFFFFFFu);
+    mmio_write(IRQ_DISABLE_BASIC, 0xFFFFFFFFu);
+    mmio_write(IRQ_FIQ_CONTROL, 0);     /* no source routed to FIQ */
+    for (unsigned n = 0; n < IRQ_COUNT; n++)
+        slots[n] = (struct irq_slot){ 0 };
+}
+
+int irq_register(unsigned n, irq_handler handler, void *arg)
+{
+    if (n >= IRQ_COUNT)
+        return -1;
+    u32 s = irq_save();                 /* handler and arg change together */
+    slots[n].handler = handler;
+    slots[n].arg = arg;
+    irq_restore(s);
+    return 0;
+}
+
+/*
+ * Which sources are pending, as three 32-bit masks (bank 1, bank 2, basic).
+ * Basic pending is read first. Its bits 8/9 send us to pending 1/2; its shortcut
+ * bits name some GPU sources directly. Real hardware and QEMU disagree on whether a
+ * shortcut source also sets bit 8/9 (QEMU does), so we take the union of both: a
+ * source is never missed and never handled twice. Only enabled sources count.
+ */
+static void read_pending(u32 pending[3])
+{
+/* BEGIN SOLUTION */
+    u32 basic = mmio_read(IRQ_BASIC_PENDING);
+
+    pending[0] = (basic & IRQ_BASIC_PENDING1) ? mmio_read(IRQ_PENDING_1) : 0;
+    pending[1] = (basic & IRQ_BASIC_PENDING2) ? mmio_read(IRQ_PENDING_2) : 0;
+    pending[2] = basic & IRQ_BASIC_ARM_MASK;
+    for (unsigned i = 0; i < sizeof(shortcut_irqs); i++) {
+        unsigned n = shortcut_irqs[i];
+        if (basic & (1u << (IRQ_BASIC_SHORTCUT_FIRST + i)))
+            pending[n / 32] |= bank_bit(n);
+    }
+    pending[0] &= mmio_read(IRQ_ENABLE_1);
+    pending[1] &= mmio_read(IRQ_ENABLE_2);
+    pending[2] &= mmio_read(IRQ_ENABLE_BASIC);
+/* END SOLUTION */
+}
+
+static void dispatch(unsigned n)
+{
+/* BEGIN SOLUTION */
+    struct irq_slot *slot = &slots[n];
+
+    slot->count++;
+    if (slot->handler) {
+        slot->handler(slot->arg);
+    } else {
+        /* Nobody will clear its cause, so it would fire again at once, forever. */
+        unhandled++;
+        irq_disable(n);
+    }
+/* END SOLUTION */
+}
+
+void irq_handle(struct regs *regs)
+{
+    u32 pending[3];
+    int any = 0;
+    (void)regs;
+
+    read_pending(pending);
+    for (unsigned bank = 0; bank < 3; bank++) {
+        while (pending[bank]) {
+            unsigned bit = (unsigned)__builtin_ctz(pending[bank]);
+            pending[bank] &= pending[bank] - 1;     /* clear the lowest set bit */
+            dispatch(bank * 32 + bit);
+            any = 1;
+        }
+    }
+    if (!any)
+        spurious++;     /* raised and withdrawn before we looked: harmless */
+}
+
+u32 irq_count(unsigned n)
+{
+    return n < IRQ_COUNT ? slots[n].count : 0;
+}
+
+u32 irq_spurious_count(void)
+{
+    return spurious;
+}
+
+u32 irq_unhandled_count(void)
+{
+    return unhandled;
+}
+
+/* ---- shell ------------------------------------------------------------------------ */
+
+static const char *source_name(unsigned n)
+{
+    switch (n) {
+    case IRQ_SYSTIMER_1: return "system timer 1";
+    case IRQ_SYSTIMER_3: return "system timer 3";
+    case IRQ_UART0: return "uart0";
+    case IRQ_ARM_TIMER: return "arm timer";
+    case IRQ_ARM_MAILBOX: return "arm mailbox";
+    }
+    return "";
+}
+
+static int cmd_irqs(int argc, char **argv, const char *args)
+{
+    (void)argc, (void)argv, (void)args;
+    kprintf("irq  count       state     handler  name\n");
+    for (unsigned n = 0; n < IRQ_COUNT; n++) {
+        if (!slots[n].count && !slots[n].handler && !irq_is_enabled(n))
+            continue;
+        kprintf("%3u  %-10u  %-8s  %-7s  %s\n", n, slots[n].count,
+                irq_is_enabled(n) ? "enabled" : "disabled",
+                slots[n].handler ? "yes" : "none", source_name(n));
+    }
+    kprintf("spurious %u, unhandled %u\n", spurious, unhandled);
+    return 0;
+}
+SHELL_COMMAND(irqs, "", "interrupt counts per source, spurious and unhandled", cmd_irqs);
+
+/* Make an interrupt that nobody handles: enable the mailbox source without a
+ * handler, ask the mailbox to interrupt when a reply waits, and ask the firmware
+ * something. (The timer channels would do too, but later lessons own them.) */
+static int cmd_irqtest(int argc, char **argv, const char *args)
+{
+    u32 before = unhandled;
+    (void)argc, (void)argv, (void)args;
+
+    irq_register(IRQ_ARM_MAILBOX, NULL, NULL);
+    irq_enable(IRQ_ARM_MAILBOX);
+    mmio_write(MBOX_CONFIG, MBOX_CONFIG_IRQ_DATA);
+    mbox_get_clock_rate(MBOX_CLOCK_UART);   /* the reply raises the interrupt */
+    while (unhandled == before)
+        wfi();
+    mmio_write(MBOX_CONFIG, 0);
+    kprintf("unhandled interrupt from source %u: counted and disabled (%s)\n",
+            IRQ_ARM_MAILBOX, irq_is_enabled(IRQ_ARM_MAILBOX) ? "still enabled!" : "ok");
+    return 0;
+}
+SHELL_COMMAND(irqtest, "", "raise an interrupt with no handler (mailbox, source 65)",
+              cmd_irqtest);

@@ -1,0 +1,80 @@
+/*
+ * mbox.c - the mailbox property interface.
+ *
+ * The ARM and the VideoCore GPU talk through a pair of hardware FIFOs. To ask a
+ * question, the ARM writes the bus address of a buffer of "tags" (with the channel
+ * number in the low 4 bits, hence the 16-byte alignment) and the firmware writes
+ * its answers into the same buffer. Buffer layout, in 32-bit words:
+ *
+ *   [0] total size in bytes   [1] MBOX_REQUEST; becomes MBOX_RESPONSE_OK
+ *   [2] tag id  [3] value buffer size  [4] request/response size  [5..] values
+ *   ...more tags...           [n] MBOX_TAG_END
+ *
+ * Reference: the Raspberry Pi firmware wiki, "Mailbox property interface".
+ */
+#include "mbox.h"
+#include "arm.h"
+#include "board.h"
+#include "mmio.h"
+#include "mmu.h"
+
+/* From lesson 07 on, buf is a virtual address in the cached kernel image: the
+ * firmware needs its physical (bus) address, and must see what the ARM wrote, not
+ * what is still in the ARM's data cache; and the ARM must then read the answer
+ * from memory, not a stale cached copy. */
+int mbox_call(volatile u32 *buf)
+{
+/* BEGIN SOLUTION */
+    u32 msg = (KERNEL_VIRT_TO_PHYS(buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;
+
+    dcache_clean_range(buf, buf[0]);
+    while (mmio_read(MBOX_WRITE_STATUS) & MBOX_STATUS_FULL)
+        ;
+    mmio_write(MBOX_WRITE, msg);
+    for (;;) {
+        while (mmio_read(MBOX_STATUS) & MBOX_STATUS_EMPTY)
+            ;
+        if (mmio_read(MBOX_READ) == msg) {  /* our reply, not another channel's */
+            dcache_invalidate_range(buf, buf[0]);
+            return buf[1] == MBOX_RESPONSE_OK ? 0 : -1;
+        }
+    }
+/* END SOLUTION */
+    return -1;
+}
+
+u32 mbox_get_clock_rate(u32 id)
+{
+    static volatile u32 buf[8] __attribute__((aligned(16)));
+
+    buf[0] = sizeof(buf);
+    buf[1] = MBOX_REQUEST;
+    buf[2] = MBOX_TAG_GET_CLOCK_RATE;
+    buf[3] = 8;                 /* value buffer: clock id, rate */
+    buf[4] = 4;                 /* request: 4 bytes (the id) */
+    buf[5] = id;
+    buf[6] = 0;
+    buf[7] = MBOX_TAG_END;
+    if (mbox_call(buf) != 0 || !(buf[4] & MBOX_TAG_RESPONSE))
+        return 0;
+    return buf[6];
+}
+
+int mbox_get_arm_memory(u32 *base, u32 *size)
+{
+    static volatile u32 buf[8] __attribute__((aligned(16)));
+
+    buf[0] = sizeof(buf);
+    buf[1] = MBOX_REQUEST;
+    buf[2] = MBOX_TAG_GET_ARM_MEMORY;
+    buf[3] = 8;                 /* value buffer: base, size */
+    buf[4] = 0;                 /* request: no arguments */
+    buf[5] = 0;
+    buf[6] = 0;
+    buf[7] = MBOX_TAG_END;
+    if (mbox_call(buf) != 0 || !(buf[4] & MBOX_TAG_RESPONSE))
+        return -1;
+    *base = buf[5];
+    *size = buf[6];
+    return 0;
+}

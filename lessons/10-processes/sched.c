@@ -1,0 +1,419 @@
+/*
+ * sched.c - kernel threads, round robin, preemption from the timer tick.
+ *
+ * The threads live in a fixed table; "the run queue" is the table itself, walked
+ * round-robin from the current thread: the next READY thread after it runs next.
+ * Thread 0 is the boot thread (it runs the shell); thread 1 is the idle thread,
+ * which runs only when nobody else can and waits in WFI.
+ *
+ * Everything that looks at or changes thread states runs with IRQs masked: the
+ * timer and UART interrupts change them too (sleepers wake, input arrives).
+ */
+#include "sched.h"
+#include "arm.h"
+#include "heap.h"
+#include "kprintf.h"
+#include "kstring.h"
+#include "panic.h"
+#include "proc.h"
+#include "shell.h"
+
+extern void cpu_switch(u32 *old_sp, u32 new_sp);   /* switch.S */
+
+static struct thread threads[THREADS_MAX];
+static struct thread *current, *idle;
+static volatile int need_resched;
+static int slice_left;
+static int running;
+
+struct thread *thread_current(void)
+{
+    return current;
+}
+
+int sched_running(void)
+{
+    return running;
+}
+
+/* The next thread to run: the first READY one after the current, round robin;
+ * the current one again if it can still run and nobody else wants to; else idle. */
+static struct thread *pick_next(void)
+{
+    int me = (int)(current - threads);
+
+    for (int i = 1; i <= THREADS_MAX; i++) {
+        struct thread *t = &threads[(me + i) % THREADS_MAX];
+        if (t->state == T_READY && t != idle)
+            return t;
+    }
+    if (current->state == T_RUNNING && current != idle)
+        return current;
+    return idle;
+}
+
+/* Switch to the thread pick_next() chooses. IRQs must be masked. Returns when
+ * this thread is chosen again. */
+static void schedule(void)
+{
+    struct thread *prev = current, *next;
+
+/* BEGIN SOLUTION */
+    need_resched = 0;
+    slice_left = SLICE_TICKS;
+    next = pick_next();
+    if (next == prev) {
+        prev->state = T_RUNNING;
+        return;
+    }
+    if (prev->state == T_RUNNING)
+        prev->state = T_READY;          /* preempted or yielded: still runnable */
+    next->state = T_RUNNING;
+    next->switches++;
+    current = next;
+    if (next->proc || prev->proc)
+        proc_switch_mm(next);           /* its address space (lesson 10) */
+    cpu_switch(&prev->sp, next->sp);    /* ...and, later, back here */
+/* END SOLUTION */
+}
+
+void thread_yield(void)
+{
+    u32 s = irq_save();
+    schedule();
+    irq_restore(s);
+}
+
+/* Every thread starts here, on its new stack, from the cpu_switch in schedule(),
+ * which ran with IRQs masked. */
+static void thread_start(void)
+{
+    irq_cpu_enable();
+    current->entry(current->arg);
+    thread_exit();
+}
+
+/* Free the stacks of threads that exited (never the current one: we would be
+ * freeing the stack we run on). */
+static void reap(void)
+{
+    for (int i = 0; i < THREADS_MAX; i++)
+        if (threads[i].state == T_DEAD && &threads[i] != current) {
+            kfree(threads[i].stack);
+            threads[i].state = T_UNUSED;
+        }
+}
+
+int thread_create(const char *name, void (*entry)(void *arg), void *arg)
+{
+    struct thread *t = NULL;
+    u32 *sp, s = irq_save();
+
+    reap();
+    for (int i = 0; i < THREADS_MAX && !t; i++)
+        if (threads[i].state == T_UNUSED)
+            t = &threads[i];
+    if (!t || !(t->stack = kmalloc(THREAD_STACK_SIZE))) {
+        irq_restore(s);
+        return -1;
+    }
+    *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
+                          .entry = entry, .arg = arg };
+    strlcpy(t->name, name, THREAD_NAME_MAX);
+/* BEGIN SOLUTION */
+    /* A stack that looks as if the thread had called cpu_switch: r4-r11 (zero)
+     * and a return address, thread_start. The top is 8-byte aligned, and popping
+     * the nine words leaves sp exactly there. */
+    sp = (u32 *)((u8 *)t->stack + THREAD_STACK_SIZE);
+    *--sp = (u32)(uintptr_t)thread_start;            /* lr, popped into pc */
+    for (int r = 11; r >= 4; r--)
+        *--sp = 0;                                   /* r11 .. r4 */
+    t->sp = (u32)(uintptr_t)sp;
+/* END SOLUTION */
+    irq_restore(s);
+    return t->id;
+}
+
+void thread_exit(void)
+{
+    irq_save();
+    current->state = T_DEAD;            /* reap() frees the stack later */
+    schedule();
+    panic("thread_exit: a dead thread was scheduled");
+}
+
+static void wake_sleeper(struct timer *timer, void *arg)
+{
+    struct thread *t = arg;
+    (void)timer;
+    if (t->state == T_SLEEPING) {
+        t->state = T_READY;
+        need_resched = 1;               /* let it run soon, not after a whole slice */
+    }
+}
+
+void thread_sleep_us(u64 us)
+{
+    u32 s = irq_save();
+    current->state = T_SLEEPING;
+    timer_start(&current->timer, us, 0, wake_sleeper, current);
+    if (current->state == T_SLEEPING)   /* (a zero sleep may have woken us already) */
+        schedule();
+    irq_restore(s);
+}
+
+void wait_on(struct waitq *wq)
+{
+    current->state = T_BLOCKED;
+    current->wait_next = wq->first;
+    current->waiting_on = wq;
+    wq->first = current;
+    schedule();
+}
+
+void wake_all(struct waitq *wq)
+{
+    for (struct thread *t = wq->first; t; t = t->wait_next)
+        if (t->state == T_BLOCKED) {
+            t->state = T_READY;
+            t->waiting_on = NULL;
+            need_resched = 1;
+        }
+    wq->first = NULL;
+}
+
+struct thread *thread_get(int id)
+{
+    return id >= 0 && id < THREADS_MAX ? &threads[id] : NULL;
+}
+
+void thread_interrupt(struct thread *t)
+{
+    u32 s = irq_save();
+    if (t->state == T_SLEEPING) {
+        timer_stop(&t->timer);
+        t->state = T_READY;
+    } else if (t->state == T_BLOCKED && t->waiting_on) {
+        struct thread **pp = &t->waiting_on->first;     /* out of its queue */
+        while (*pp && *pp != t)
+            pp = &(*pp)->wait_next;
+        if (*pp)
+            *pp = t->wait_next;
+        t->waiting_on = NULL;
+        t->state = T_READY;
+    }
+    need_resched = 1;
+    irq_restore(s);
+}
+
+void mutex_lock(struct mutex *m)
+{
+    u32 s = irq_save();
+    while (m->owner && m->owner != current)
+        wait_on(&m->waiters);
+    m->owner = current;
+    irq_restore(s);
+}
+
+void mutex_unlock(struct mutex *m)
+{
+    u32 s = irq_save();
+    m->owner = NULL;
+    wake_all(&m->waiters);
+    irq_restore(s);
+}
+
+void sched_tick(void)
+{
+    if (!running)
+        return;
+    current->ticks++;
+    if (--slice_left <= 0)
+        need_resched = 1;               /* the slice is over: switch at IRQ exit */
+}
+
+/* On the way out of an IRQ, on the interrupted thread's stack, IRQs masked. */
+void sched_irq_exit(void)
+{
+    if (running && need_resched)
+        schedule();
+}
+
+/* Runs when nothing else can. WFI with IRQs masked cannot miss a wake-up: it
+ * returns at once if an interrupt is already pending. */
+static void idle_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        u32 s = irq_save();
+        if (!need_resched)
+            wfi();
+        irq_restore(s);                 /* the interrupt is taken here */
+        thread_yield();
+    }
+}
+
+void sched_init(void)
+{
+    struct thread *boot = &threads[0];
+
+    *boot = (struct thread){ .id = 0, .state = T_RUNNING };
+    strlcpy(boot->name, "shell", THREAD_NAME_MAX);
+    current = boot;
+    idle = &threads[thread_create("idle", idle_loop, NULL)];
+    slice_left = SLICE_TICKS;
+    running = 1;
+}
+
+/* ---- shell ------------------------------------------------------------------------ */
+
+static const char *state_name(enum thread_state st)
+{
+    static const char *const names[] = { "unused", "running", "ready", "sleeping",
+                                         "blocked", "dead" };
+    return names[st];
+}
+
+static int cmd_ps(int argc, char **argv, const char *args)
+{
+    static struct thread snap[THREADS_MAX];
+    (void)argc, (void)argv, (void)args;
+
+    u32 s = irq_save();                 /* a consistent picture */
+    memcpy(snap, threads, sizeof(snap));
+    irq_restore(s);
+    kprintf(" id  name            state     switches  ticks\n");
+    for (int i = 0; i < THREADS_MAX; i++)
+        if (snap[i].state != T_UNUSED && snap[i].state != T_DEAD)
+            kprintf("%3d  %-15s %-9s %-9u %u\n", snap[i].id, snap[i].name,
+                    state_name(snap[i].state), snap[i].switches, snap[i].ticks);
+    return 0;
+}
+SHELL_COMMAND(ps, "", "threads: id, name, state, switches, ticks run", cmd_ps);
+
+/* ---- the two-task demo ---------------------------------------------------------- */
+
+#define DEMO_TASKS 2
+
+static struct {
+    volatile int stop;
+    int yields;                         /* 1: yield after every step; 0: never */
+    u32 print_ms;                       /* 0: quiet */
+    volatile u32 steps[DEMO_TASKS];
+    int ids[DEMO_TASKS];
+} demo;
+
+static void demo_task(void *arg)
+{
+    int me = (int)(uintptr_t)arg;
+    u64 next_print = timer_now_us() + (u64)demo.print_ms * 1000;
+
+    while (!demo.stop) {
+        demo.steps[me]++;
+        if (demo.yields)
+            thread_yield();
+        if (demo.print_ms && timer_now_us() >= next_print) {
+            kprintf("[task %c: %u steps]\n", 'A' + me, demo.steps[me]);
+            next_print += (u64)demo.print_ms * 1000;
+        }
+    }
+}
+
+static int demo_running(void)
+{
+    for (int i = 0; i < DEMO_TASKS; i++)
+        if (demo.ids[i] > 0 && threads[demo.ids[i]].state != T_DEAD &&
+            threads[demo.ids[i]].state != T_UNUSED)
+            return 1;
+    return 0;
+}
+
+static int demo_start(int yields, u32 print_ms)
+{
+    if (demo_running()) {
+        kprintf("error: the demo is running already (demo stop)\n");
+        return -1;
+    }
+    demo.stop = 0;
+    demo.yields = yields;
+    demo.print_ms = print_ms;
+    for (int i = 0; i < DEMO_TASKS; i++) {
+        char name[THREAD_NAME_MAX] = "task A";
+        name[5] = (char)('A' + i);
+        demo.steps[i] = 0;
+        demo.ids[i] = thread_create(name, demo_task, (void *)(uintptr_t)i);
+        if (demo.ids[i] < 0) {
+            demo.stop = 1;
+            kprintf("error: no room for another thread\n");
+            return -1;
+        }
+    }
+    kprintf("demo started: tasks %d and %d, %s\n", demo.ids[0], demo.ids[1],
+            yields ? "yielding after every step" : "never yielding (preemption only)");
+    return 0;
+}
+
+static int cmd_demo(int argc, char **argv, const char *args)
+{
+    u32 print_ms = 0;
+    (void)args;
+
+    if (argc >= 2 && strcmp(argv[1], "stop") == 0 && argc == 2) {
+        demo.stop = 1;
+        while (demo_running())
+            thread_yield();             /* let them notice and exit */
+        kprintf("demo stopped: task A %u steps, task B %u steps\n",
+                demo.steps[0], demo.steps[1]);
+        return 0;
+    }
+    if (argc >= 3 && argc <= 4 && strcmp(argv[1], "start") == 0 &&
+        (strcmp(argv[2], "yield") == 0 || strcmp(argv[2], "spin") == 0) &&
+        (argc == 3 || parse_u32(argv[3], &print_ms) == 0))
+        return demo_start(strcmp(argv[2], "yield") == 0, print_ms);
+    kprintf("usage: demo start yield|spin [PRINT_MS] | demo stop\n");
+    return -1;
+}
+SHELL_COMMAND(demo, "start yield|spin [MS] | stop",
+              "two threads that count (and print every MS ms)", cmd_demo);
+
+/* bench yield N: the shell and a helper thread yield to each other N times each.
+ * Under QEMU's -icount shift=0 one guest instruction takes 1 ns, so the time per
+ * switch in ns is its cost in instructions. */
+static volatile u32 bench_rounds;
+
+static void bench_partner(void *arg)
+{
+    (void)arg;
+    while (bench_rounds) {
+        thread_yield();
+    }
+}
+
+static int cmd_bench(int argc, char **argv, const char *args)
+{
+    u32 n;
+    u64 start, end;
+    (void)args;
+
+    if (argc != 3 || strcmp(argv[1], "yield") != 0 || parse_u32(argv[2], &n) != 0 ||
+        n == 0 || n > 1000000 || demo_running()) {
+        kprintf("usage: bench yield N   (N up to 1000000; not while the demo runs)\n");
+        return -1;
+    }
+    bench_rounds = n;
+    if (thread_create("bench", bench_partner, NULL) < 0) {
+        kprintf("error: no room for another thread\n");
+        return -1;
+    }
+    thread_yield();                     /* let the partner start */
+    start = timer_now_us();
+    for (u32 i = 0; i < n; i++)
+        thread_yield();
+    end = timer_now_us();
+    bench_rounds = 0;
+    thread_yield();                     /* the partner exits */
+    kprintf("%u yields each way: %llu us, %llu ns per switch\n", n, end - start,
+            (end - start) * 1000 / (2 * (u64)n));
+    return 0;
+}
+SHELL_COMMAND(bench, "yield N", "time N thread switches each way", cmd_bench);

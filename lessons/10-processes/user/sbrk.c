@@ -1,0 +1,28 @@
+/* sbrk PAGES: grow the heap by PAGES pages, fill every word, check it, shrink it
+ * back. Prints where the memory was and a checksum a test can recompute. */
+#include "ulib.h"
+
+int main(int argc, char **argv)
+{
+    int pages = argc > 1 ? atoi(argv[1]) : 4;
+    u32 *p = sbrk(pages * 4096), sum = 0;
+    u32 words = (u32)pages * 1024;
+
+    if ((int)p < 0) {
+        printf("sbrk: error %d\n", (int)p);
+        return 1;
+    }
+    for (u32 i = 0; i < words; i++)
+        p[i] = i * 2654435761u;
+    for (u32 i = 0; i < words; i++) {
+        if (p[i] != i * 2654435761u) {
+            printf("sbrk: word %u lost its value\n", i);
+            return 2;
+        }
+        sum += p[i];
+    }
+    printf("sbrk: %d pages at %p, checksum 0x%08x\n", pages, (void *)p, sum);
+    sbrk(-pages * 4096);
+    printf("sbrk: break back at %p\n", sbrk(0));
+    return 0;
+}

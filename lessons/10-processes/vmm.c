@@ -1,0 +1,533 @@
+/*
+ * vmm.c - mapping 4 KB pages, with L2 tables allocated on demand through the
+ * scratch page.
+ *
+ * The catch-22. To map a page at va, the L2 table of va's megabyte must be
+ * written. If that megabyte has no L2 table yet, we take a frame from the PMM -
+ * but the kernel does not map all of RAM, so the new frame cannot be written (to
+ * zero it) until it is mapped, and mapping it may need a new L2 table, and so on.
+ * ARMv6 offers no way around it from the table formats alone: an L1 entry pointing
+ * to itself ("recursive mapping") would need L1 and L2 entries to share a format,
+ * and on ARMv6 they do not.
+ *
+ * The way out: a page whose L2 entry always exists. The top megabyte's L2 table
+ * (fixed_l2) is in the kernel image, so it is always mapped and always writable.
+ * Its entries for SCRATCH_VA(0) and SCRATCH_VA(1) are the scratch pages: to touch
+ * any frame - a fresh L2 table, another L2 table, a page to clear - point a scratch
+ * entry at it, use it through SCRATCH_VA, and clear the entry again. Mapping never
+ * needs mapping.
+ *
+ * Every step that changes a translation the MMU may already have used is followed
+ * by the maintenance the ARMv6 rules ask for [ARM ARM B4.2.2 "TLB maintenance";
+ * ARM1176 TRM 6.7]; the reason is written next to each.
+ */
+#include "vmm.h"
+#include "arm.h"
+#include "kprintf.h"
+#include "kstring.h"
+#include "panic.h"
+#include "pmm.h"
+#include "shell.h"
+
+extern u32 fixed_l2[L2_ENTRIES];        /* mmu.c: the top megabyte's L2 table */
+
+struct addr_space kernel_as = { kernel_l1, VMM_BASE, VMM_END, 0, 0 };
+
+#define PTE_FRAME(pte)      ((pte) & PTE_BASE_MASK)
+#define L2_QUARTERS         (PAGE_SIZE / L2_TABLE_SIZE)     /* four L2 tables a frame */
+
+/* ---- the scratch pages ---------------------------------------------------------- */
+
+static u32 *scratch_map(unsigned slot, u32 pa)
+{
+    u32 va = SCRATCH_VA(slot);
+/* BEGIN SOLUTION */
+    pte_write(&fixed_l2[L2_INDEX(va)], (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL |
+              PTE_NORMAL | PTE_AP(AP_KERNEL_RW) | PTE_XN);
+                            /* (cleaned to memory, DSB: in place before the refill) */
+    tlb_invalidate_mva(va); /* the TLB may still hold the frame mapped here last */
+    isb();                  /* and the next instructions see the new translation */
+/* END SOLUTION */
+    return (u32 *)va;
+}
+
+static void scratch_unmap(unsigned slot)
+{
+    u32 va = SCRATCH_VA(slot);
+/* BEGIN SOLUTION */
+    pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */
+    tlb_invalidate_mva(va); /* ...and no cached translation lets a stray access in */
+    isb();
+/* END SOLUTION */
+}
+
+/* ---- L2 tables: 1 KB each, four to a frame ---------------------------------------- */
+
+#define L2_FRAMES_MAX 512                   /* 2048 tables: 2 GB of megabytes */
+
+static struct {
+    u32 pa;                                 /* 0: slot unused */
+    u8 used;                                /* bit q: quarter q holds a table */
+} l2_frames[L2_FRAMES_MAX];
+static u32 l2_tables_in_use, l2_frames_in_use;
+
+/* A zeroed 1 KB L2 table; returns its physical address, or 0. */
+static u32 l2_alloc(void)
+{
+    int free_slot = -1;
+    u32 pa = 0;
+
+    for (int i = 0; i < L2_FRAMES_MAX && !pa; i++) {
+        if (!l2_frames[i].pa) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (l2_frames[i].used != (1u << L2_QUARTERS) - 1) {
+            unsigned q = (unsigned)__builtin_ctz(~l2_frames[i].used);
+            l2_frames[i].used |= 1u << q;
+            pa = l2_frames[i].pa + q * L2_TABLE_SIZE;
+        }
+    }
+    if (!pa) {
+        if (free_slot < 0 || !(pa = pmm_alloc()))
+            return 0;
+        l2_frames[free_slot].pa = pa;
+        l2_frames[free_slot].used = 1;
+        l2_frames_in_use++;
+    }
+    /* The frame is not mapped anywhere: clear the table through the scratch page,
+     * and out of the data cache (the walker reads memory). */
+    u8 *table = (u8 *)scratch_map(0, pa) + (pa & (PAGE_SIZE - 1));
+    memset(table, 0, L2_TABLE_SIZE);
+    dcache_clean_range(table, L2_TABLE_SIZE);
+    scratch_unmap(0);
+    l2_tables_in_use++;
+    return pa;
+}
+
+static void l2_free(u32 pa)
+{
+    for (int i = 0; i < L2_FRAMES_MAX; i++) {
+        if (l2_frames[i].pa != (pa & PTE_BASE_MASK))
+            continue;
+        l2_frames[i].used &= ~(1u << ((pa & (PAGE_SIZE - 1)) / L2_TABLE_SIZE));
+        l2_tables_in_use--;
+        if (!l2_frames[i].used) {
+            pmm_free(l2_frames[i].pa);
+            l2_frames[i].pa = 0;
+            l2_frames_in_use--;
+        }
+        return;
+    }
+    panic("l2_free: 0x%08x is not an L2 table", pa);
+}
+
+/* Map the L2 table at physical `table` through scratch slot 1 (slot 0 stays free
+ * for zeroing new tables); returns its entries. */
+static u32 *l2_open(u32 table)
+{
+    return (u32 *)((u8 *)scratch_map(1, table) + (table & (PAGE_SIZE - 1)));
+}
+
+static void l2_close(void)
+{
+    scratch_unmap(1);
+}
+
+static int l2_is_empty(const u32 *l2)
+{
+    for (u32 i = 0; i < L2_ENTRIES; i++)
+        if (l2[i])
+            return 0;
+    return 1;
+}
+
+/* ---- map, unmap, translate ------------------------------------------------------ */
+
+static u32 pte_bits(u32 flags)
+{
+    u32 pte = PTE_TYPE_SMALL;
+
+    pte |= (flags & VM_DEVICE) ? PTE_B : PTE_NORMAL;
+    if (!(flags & VM_EXEC))
+        pte |= PTE_XN;
+    if (flags & VM_USER)
+        pte |= PTE_NG | ((flags & VM_WRITE) ? PTE_AP(AP_USER_RW) : PTE_APX | PTE_AP(AP_USER_RO));
+    else
+        pte |= (flags & VM_WRITE) ? PTE_AP(AP_KERNEL_RW) : PTE_APX | PTE_AP(AP_KERNEL_RO);
+    return pte;
+}
+
+static int check_range(struct addr_space *as, u32 va)
+{
+    if (va < as->lo || va >= as->hi)
+        return VMM_ERR_RANGE;
+    return (va & (PAGE_SIZE - 1)) ? VMM_ERR_ALIGN : VMM_OK;
+}
+
+static int map_page(struct addr_space *as, u32 va, u32 pa, u32 flags)
+{
+    int err = check_range(as, va);
+    u32 *pmd, *l2, table;
+
+    if (err)
+        return err;
+    if (pa & (PAGE_SIZE - 1))
+        return VMM_ERR_ALIGN;
+/* BEGIN SOLUTION */
+    pmd = &as->l1[L1_INDEX(va)];
+    if ((*pmd & PMD_TYPE_MASK) == PMD_TYPE_FAULT) {
+        /* The megabyte's first page: give it an L2 table. No TLB maintenance: the
+         * TLB never holds a translation that faulted, so nothing stale exists. */
+        if (!(table = l2_alloc()))
+            return VMM_ERR_NOMEM;
+        pte_write(pmd, table | PMD_TYPE_TABLE | PMD_DOMAIN(DOMAIN_KERNEL));
+        as->l2_tables++;
+    } else if ((*pmd & PMD_TYPE_MASK) != PMD_TYPE_TABLE) {
+        return VMM_ERR_MAPPED;                      /* a section: not ours to split */
+    }
+    table = *pmd & PMD_TABLE_BASE_MASK;
+    l2 = l2_open(table);
+    err = l2[L2_INDEX(va)] ? VMM_ERR_MAPPED : VMM_OK;
+    if (!err)
+        pte_write(&l2[L2_INDEX(va)], pa | pte_bits(flags)); /* in memory (DSB) */
+    l2_close();
+    isb();          /* (no TLB invalidate: va had no translation to go stale) */
+/* END SOLUTION */
+    return err;
+}
+
+static int unmap_page(struct addr_space *as, u32 va, u32 *pa)
+{
+    int err = check_range(as, va), empty;
+    u32 *pmd, *l2, table, pte;
+
+    if (err)
+        return err;
+/* BEGIN SOLUTION */
+    pmd = &as->l1[L1_INDEX(va)];
+    if ((*pmd & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
+        return VMM_ERR_NOT_MAPPED;
+    table = *pmd & PMD_TABLE_BASE_MASK;
+    l2 = l2_open(table);
+    pte = l2[L2_INDEX(va)];
+    if (pte)
+        pte_write(&l2[L2_INDEX(va)], 0);    /* the cleared entry is in memory... */
+    empty = l2_is_empty(l2);
+    l2_close();
+    if (!pte)
+        return VMM_ERR_NOT_MAPPED;
+    tlb_invalidate_mva_asid(va, as->asid); /* ...and the TLB forgets va (a process's
+                                            * entries are tagged with its ASID) */
+    isb();
+    if (empty) {
+        /* The megabyte's last page went: free its table. Its entries were all
+         * invalidated one by one, and an ARMv6 TLB caches only whole translations
+         * (no walk cache), so after clearing the L1 entry nothing refers to it. */
+        pte_write(pmd, PMD_TYPE_FAULT);
+        l2_free(table);
+        as->l2_tables--;
+    }
+/* END SOLUTION */
+    if (pa)
+        *pa = PTE_FRAME(pte);
+    return VMM_OK;
+}
+
+static void walk(struct addr_space *as, u32 va, struct vmm_walk *w)
+{
+    *w = (struct vmm_walk){ .l1_index = L1_INDEX(va), .l2_index = L2_INDEX(va) };
+    w->l1_entry = as->l1[w->l1_index];
+    if ((w->l1_entry & PMD_TYPE_MASK) == PMD_TYPE_SECT) {
+        w->mapped = 1;
+        w->pa = (w->l1_entry & PMD_SECT_BASE_MASK) | (va & (SECTION_SIZE - 1));
+    } else if ((w->l1_entry & PMD_TYPE_MASK) == PMD_TYPE_TABLE) {
+        w->l2_table = w->l1_entry & PMD_TABLE_BASE_MASK;
+        w->l2_entry = l2_open(w->l2_table)[w->l2_index];
+        l2_close();
+        if (w->l2_entry & PTE_TYPE_SMALL) {
+            w->mapped = 1;
+            w->pa = PTE_FRAME(w->l2_entry) | (va & (PAGE_SIZE - 1));
+        }
+    }
+}
+
+/*
+ * The public functions hold interrupts off while they work: the scratch pages and
+ * the L2 allocator are one for the whole kernel, and a thread preempted between
+ * scratch_map() and scratch_unmap() (lesson 09) would find its scratch entry
+ * pointed elsewhere, or cleared, when it runs again.
+ */
+int vmm_map(struct addr_space *as, u32 va, u32 pa, u32 flags)
+{
+    u32 s = irq_save();
+    int err = map_page(as, va, pa, flags);
+    irq_restore(s);
+    return err;
+}
+
+int vmm_unmap(struct addr_space *as, u32 va, u32 *pa)
+{
+    u32 s = irq_save();
+    int err = unmap_page(as, va, pa);
+    irq_restore(s);
+    return err;
+}
+
+void vmm_translate(struct addr_space *as, u32 va, struct vmm_walk *w)
+{
+    u32 s = irq_save();
+    walk(as, va, w);
+    irq_restore(s);
+}
+
+int vmm_user_ok(struct addr_space *as, u32 va, u32 len, int write)
+{
+    struct vmm_walk w;
+    u32 end = va + len;
+
+    if (len == 0)
+        return 1;
+    if (end < va || va < USER_BASE || end > USER_TOP)
+        return 0;                               /* wraps, or not user space at all */
+    for (u32 page = va & ~(PAGE_SIZE - 1); page < end; page += PAGE_SIZE) {
+        vmm_translate(as, page, &w);
+        if (!w.mapped || (w.l1_entry & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
+            return 0;
+        /* AP[1] lets user mode read (AP 10 or 11); writing needs AP 11 and APX 0. */
+        if (!(w.l2_entry & PTE_AP(2)))
+            return 0;
+        if (write && ((w.l2_entry & PTE_AP(3)) != PTE_AP(3) || (w.l2_entry & PTE_APX)))
+            return 0;
+    }
+    return 1;
+}
+
+void vmm_write_phys(u32 pa, const void *src, u32 len)
+{
+    u32 s = irq_save();             /* the scratch page is shared: see vmm_map */
+
+    while (len) {
+        u32 off = pa & (PAGE_SIZE - 1), n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+        u8 *dst = (u8 *)scratch_map(0, pa) + off;
+        memcpy(dst, src, n);
+        dcache_clean_range(dst, n);     /* (for an instruction fetch through another VA) */
+        scratch_unmap(0);
+        pa += n, src = (const u8 *)src + n, len -= n;
+    }
+    irq_restore(s);
+}
+
+void vmm_destroy(struct addr_space *as)
+{
+    u32 s = irq_save();             /* scratch page and L2 allocator: see vmm_map */
+
+    for (u32 i = L1_INDEX(as->lo); i < L1_INDEX(as->hi - 1) + 1; i++) {
+        u32 table = as->l1[i] & PMD_TABLE_BASE_MASK, *l2;
+        if ((as->l1[i] & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
+            continue;
+        l2 = l2_open(table);
+        for (u32 j = 0; j < L2_ENTRIES; j++)
+            if (l2[j]) {
+                pmm_free(PTE_FRAME(l2[j]));
+                l2[j] = 0;
+            }
+        l2_close();
+        pte_write(&as->l1[i], PMD_TYPE_FAULT);
+        l2_free(table);
+        as->l2_tables--;
+    }
+    irq_restore(s);
+    /* The caller flushes the ASID's TLB entries (one operation, not one a page). */
+}
+
+const char *vmm_strerror(int err)
+{
+    switch (err) {
+    case VMM_OK: return "ok";
+    case VMM_ERR_RANGE: return "outside the mappable range";
+    case VMM_ERR_ALIGN: return "not page-aligned";
+    case VMM_ERR_MAPPED: return "already mapped";
+    case VMM_ERR_NOT_MAPPED: return "not mapped";
+    case VMM_ERR_NOMEM: return "out of memory for a page table";
+    }
+    return "unknown error";
+}
+
+void vmm_stats(struct vmm_stats *st)
+{
+    st->l2_tables = l2_tables_in_use;
+    st->l2_frames = l2_frames_in_use;
+}
+
+/* ---- shell ------------------------------------------------------------------------ */
+
+/* Frames that `map VA` took from the PMM, so that `unmap VA` gives them back (a
+ * mapping of a PA the user named is not ours to free). */
+#define SHELL_FRESH_MAX 256
+static struct { u32 va, pa; } fresh[SHELL_FRESH_MAX];
+
+static int remember_fresh(u32 va, u32 pa)
+{
+    for (int i = 0; i < SHELL_FRESH_MAX; i++)
+        if (!fresh[i].va) {
+            fresh[i].va = va;
+            fresh[i].pa = pa;
+            return 0;
+        }
+    return -1;
+}
+
+static u32 forget_fresh(u32 va)
+{
+    for (int i = 0; i < SHELL_FRESH_MAX; i++)
+        if (fresh[i].va == va) {
+            fresh[i].va = 0;
+            return fresh[i].pa;
+        }
+    return 0;
+}
+
+static int cmd_map(int argc, char **argv, const char *args)
+{
+    u32 va, pa = 0, l2_before = kernel_as.l2_tables;
+    int err, own = 0;
+    (void)args;
+
+    if (argc < 2 || argc > 3 || parse_u32(argv[1], &va) != 0 ||
+        (argc == 3 && parse_u32(argv[2], &pa) != 0)) {
+        kprintf("usage: map VA [PA]   (without PA: a fresh frame)\n");
+        return -1;
+    }
+    if (argc == 2) {
+        if (!(pa = pmm_alloc())) {
+            kprintf("error: out of memory\n");
+            return -1;
+        }
+        own = 1;
+    }
+    err = vmm_map(&kernel_as, va, pa, VM_WRITE);
+    if (!err && own && remember_fresh(va, pa) != 0) {
+        vmm_unmap(&kernel_as, va, NULL);
+        err = VMM_ERR_NOMEM;
+    }
+    if (err) {
+        if (own)
+            pmm_free(pa);
+        kprintf("error: cannot map 0x%08x: %s\n", va, vmm_strerror(err));
+        return -1;
+    }
+    kprintf("mapped 0x%08x -> 0x%08x%s\n", va, pa,
+            kernel_as.l2_tables != l2_before ? " (new L2 table)" : "");
+    return 0;
+}
+SHELL_COMMAND(map, "VA [PA]", "map a page at VA (0xA0000000-0xEFFFFFFF)", cmd_map);
+
+static int cmd_unmap(int argc, char **argv, const char *args)
+{
+    u32 va, pa, l2_before = kernel_as.l2_tables, own;
+    int err;
+    (void)args;
+
+    if (argc != 2 || parse_u32(argv[1], &va) != 0) {
+        kprintf("usage: unmap VA\n");
+        return -1;
+    }
+    if ((err = vmm_unmap(&kernel_as, va, &pa)) != 0) {
+        kprintf("error: cannot unmap 0x%08x: %s\n", va, vmm_strerror(err));
+        return -1;
+    }
+    own = forget_fresh(va);
+    if (own)
+        pmm_free(own);
+    kprintf("unmapped 0x%08x (was 0x%08x%s)%s\n", va, pa, own ? ", frame freed" : "",
+            kernel_as.l2_tables != l2_before ? ", L2 table freed" : "");
+    return 0;
+}
+SHELL_COMMAND(unmap, "VA", "unmap the page at VA", cmd_unmap);
+
+/* peek and poke access memory like any kernel code: an unmapped address is a data
+ * abort, and the kernel panics - as it must when its own code does that. */
+static int cmd_peek(int argc, char **argv, const char *args)
+{
+    u32 va;
+    (void)args;
+
+    if (argc != 2 || parse_u32(argv[1], &va) != 0 || (va & 3)) {
+        kprintf("usage: peek VA   (word-aligned)\n");
+        return -1;
+    }
+    kprintf("0x%08x: 0x%08x\n", va, *(volatile u32 *)(uintptr_t)va);
+    return 0;
+}
+SHELL_COMMAND(peek, "VA", "read the word at VA", cmd_peek);
+
+static int cmd_poke(int argc, char **argv, const char *args)
+{
+    u32 va, value;
+    (void)args;
+
+    if (argc != 3 || parse_u32(argv[1], &va) != 0 || parse_u32(argv[2], &value) != 0 ||
+        (va & 3)) {
+        kprintf("usage: poke VA VALUE   (word-aligned)\n");
+        return -1;
+    }
+    *(volatile u32 *)(uintptr_t)va = value;
+    kprintf("0x%08x: 0x%08x\n", va, value);
+    return 0;
+}
+SHELL_COMMAND(poke, "VA VALUE", "write the word at VA", cmd_poke);
+
+static const char *pte_access(u32 pte)
+{
+    static const char *const names[2][4] = {
+        { "no access", "kernel rw", "kernel rw, user ro", "kernel rw, user rw" },
+        { "reserved", "kernel ro", "kernel ro, user ro", "kernel ro, user ro" },
+    };
+    return names[(pte & PTE_APX) ? 1 : 0][(pte >> 4) & 3];
+}
+
+static int cmd_walk(int argc, char **argv, const char *args)
+{
+    struct vmm_walk w;
+    u32 va;
+    (void)args;
+
+    if (argc != 2 || parse_u32(argv[1], &va) != 0) {
+        kprintf("usage: walk VA\n");
+        return -1;
+    }
+    vmm_translate(va < KERNEL_BASE ? &(struct addr_space){ user_l1, 0, 0, 0, 0 } : &kernel_as,
+                  va, &w);
+    kprintf("L1[0x%03x] = 0x%08x: ", w.l1_index, w.l1_entry);
+    if ((w.l1_entry & PMD_TYPE_MASK) == PMD_TYPE_SECT)
+        kprintf("section 0x%08x\n", w.l1_entry & PMD_SECT_BASE_MASK);
+    else if (w.l2_table) {
+        kprintf("L2 table at 0x%08x\n", w.l2_table);
+        kprintf("L2[0x%02x] = 0x%08x: ", w.l2_index, w.l2_entry);
+        if (w.mapped)
+            kprintf("small page 0x%08x, %s%s%s\n", PTE_FRAME(w.l2_entry), pte_access(w.l2_entry),
+                    (w.l2_entry & PTE_XN) ? ", xn" : "", (w.l2_entry & PTE_NG) ? ", ng" : "");
+        else
+            kprintf("fault\n");
+    } else
+        kprintf("fault\n");
+    if (w.mapped)
+        kprintf("0x%08x -> 0x%08x\n", va, w.pa);
+    else
+        kprintf("0x%08x is not mapped\n", va);
+    return 0;
+}
+SHELL_COMMAND(walk, "VA", "the page-table walk for VA, entry by entry", cmd_walk);
+
+static int cmd_vmstat(int argc, char **argv, const char *args)
+{
+    struct vmm_stats st;
+    (void)argc, (void)argv, (void)args;
+
+    vmm_stats(&st);
+    kprintf("L1 tables: 1 (%u bytes) + user %u bytes\n", L1_ENTRIES * 4, L1_USER_ENTRIES * 4);
+    kprintf("L2 tables: %u (%u bytes) in %u frames (%u bytes)\n", st.l2_tables,
+            st.l2_tables * L2_TABLE_SIZE, st.l2_frames, st.l2_frames * PAGE_SIZE);
+    return 0;
+}
+SHELL_COMMAND(vmstat, "", "page-table memory: L1 and L2 tables", cmd_vmstat);
