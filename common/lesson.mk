@@ -27,7 +27,7 @@ SIZE    := $(CROSS)size
 #  -fno-delete-null-pointer-checks  gcc would otherwise assume address 0 is never
 #                                   accessed and delete code that writes the vectors there
 #  -mno-unaligned-access            never emit unaligned loads: ARM1176 with SCTLR.U = 0
-#                                   rotates them, QEMU does not (QEMU-NOTES.md)
+#                                   rotates them, QEMU does not (docs/qemu.md)
 #  -ffunction-sections -fdata-sections with --gc-sections: every function and variable
 #                                   in its own section, so the linker drops what no
 #                                   lesson code uses (kernel.map then lists only

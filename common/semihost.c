@@ -15,7 +15,8 @@ void machine_exit(int status)
 
     register u32 r0 __asm__("r0") = SYS_EXIT_EXTENDED;
     register volatile u32 *r1 __asm__("r1") = block;
-    __asm__ volatile("svc %[n]" : "+r"(r0) : "r"(r1), [n] "i"(SEMIHOST_SVC) : "memory");
+    /* On a Pi this is a real SVC taken in SVC mode, which overwrites lr. */
+    __asm__ volatile("svc %[n]" : "+r"(r0) : "r"(r1), [n] "i"(SEMIHOST_SVC) : "memory", "lr");
 
     /* Still here: no semihosting host. Stop this core for good. */
     irq_fiq_disable();

@@ -40,7 +40,7 @@ def test_boot_reports_uart_divisor(kernel):
     assert m, "no 'uart: 115200 baud, clock N Hz (...), IBRD I FBRD F' line at boot"
     clock, source, ibrd, fbrd = int(m[1]), m[2], int(m[3]), int(m[4])
     assert source == "from firmware" and clock == 3_000_000, \
-        "QEMU's mailbox answers 3 MHz for the UART clock (QEMU-NOTES.md)"
+        "QEMU's mailbox answers 3 MHz for the UART clock (docs/qemu.md)"
     div64 = round(clock * 64 / (16 * 115200))
     assert (ibrd, fbrd) == (div64 >> 6, div64 & 63), "baud divisor miscomputed"
 
@@ -151,3 +151,11 @@ def test_panic_dumps_registers_and_exits_nonzero(kernel, rng):
     for reg in ("r0", "r7", "r12", "sp", "lr", "pc", "cpsr"):
         assert re.search(rf"\b{reg}\s+[0-9a-f]{{8}}\b", dump), f"no {reg} in the dump"
     assert status != 0, "a panic must end QEMU with a non-zero status"
+
+
+def test_lone_escape_keeps_the_next_key(kernel, rng):
+    """ESC alone (not the start of an arrow key's ESC [ ... sequence) is dropped,
+    and the key typed after it still counts."""
+    word = random_word(rng, 7)
+    kernel.send("\x1becho " + word + "\x1b\r")
+    kernel.expect_exact(f"echo {word}\r\n{word}\r\n> ")

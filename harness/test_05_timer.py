@@ -92,3 +92,13 @@ def test_bad_arguments_are_refused(kernel, rng):
     assert kernel.cmd("timers 0 3").startswith("usage: timers")
     assert kernel.cmd("timers 5 99").startswith("usage: timers")
     assert ticks(kernel)[0] == TICK_HZ, "a refused rate leaves the tick as it was"
+
+
+def test_sleep_longer_than_the_32_bit_compare(kernel):
+    """The compare registers match the low 32 bits of the counter: a deadline more
+    than 2^31 us ahead cannot be armed directly (it would look passed). 2500 s of
+    guest time, at a 1 Hz tick: no wall time under -icount sleep=off."""
+    assert kernel.cmd("tick 1") == "tick rate 1 Hz (every 1000000 us)"
+    slept, n, _ = sleep(kernel, 2_500_000, timeout=60)
+    assert 2_500_000_000 <= slept <= 2_500_000_000 + 100
+    assert abs(n - 2500) <= 1

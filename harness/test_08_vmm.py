@@ -111,7 +111,7 @@ def test_two_vas_alias_one_frame(kernel, rng):
 
 
 def test_a_stale_translation_is_never_used(kernel, rng):
-    """QEMU keeps TLB entries until they are invalidated (QEMU-NOTES.md): if unmap
+    """QEMU keeps TLB entries until they are invalidated (docs/qemu.md): if unmap
     forgot tlb_invalidate_mva, the old frame would still answer through va."""
     frames = []
     for _ in range(2):

@@ -11,7 +11,7 @@ import gdb
 
 def reg(name):
     """A CP15 register. After an ELF boot QEMU's CPU is in the secure world, so the
-    live copies are the _S ones (QEMU-NOTES.md); fall back to the plain name."""
+    live copies are the _S ones (docs/qemu.md); fall back to the plain name."""
     for n in (name + "_S", name):
         try:
             return int(gdb.parse_and_eval("$" + n)) & 0xFFFFFFFF
@@ -46,7 +46,10 @@ class PiosWalk(gdb.Command):
         super().__init__("pios-walk", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        va = int(gdb.parse_and_eval(arg)) & 0xFFFFFFFF
+        value = gdb.parse_and_eval(arg)
+        if value.type.code == gdb.TYPE_CODE_FUNC:   # `pios-walk kernel_main`
+            value = value.address
+        va = int(value) & 0xFFFFFFFF
         if not reg("SCTLR") & 1:
             print(f"MMU off: 0x{va:08x} -> 0x{va:08x}")
             return

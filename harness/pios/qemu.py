@@ -15,7 +15,7 @@ SEMIHOST_SVC_NOTE = "-semihosting lets the kernel end QEMU with an exit status"
 
 # Boot an ELF the way the firmware boots kernel.img: QEMU enters it at 0x8000 in SVC
 # mode. sleep=off with icount makes guest time depend only on instructions executed,
-# so runs are repeatable and idle (WFI) time costs no wall time (QEMU-NOTES.md).
+# so runs are repeatable and idle (WFI) time costs no wall time (docs/qemu.md).
 TEST_FLAGS = ["-icount", "shift=0,sleep=off"]
 
 
@@ -29,7 +29,7 @@ def elf_boot_args(elf):
 
 def raw_boot_args(img, load_addr=0x8000):
     """Load the raw kernel.img at 0x8000 and start the CPU there, as the Pi firmware
-    does (`-kernel kernel.img` would enter it at 0x10000: QEMU-NOTES.md)."""
+    does (`-kernel kernel.img` would enter it at 0x10000: docs/qemu.md)."""
     return ["-device", f"loader,file={img},addr={load_addr:#x},force-raw=on",
             "-device", f"loader,addr={load_addr:#x},cpu-num=0"]
 

@@ -7,6 +7,7 @@
  * second, empty line, so we remember whether the last line ended with CR.
  */
 #include "readline.h"
+#include "types.h"
 #include "uart.h"
 
 #define CHAR_BS     0x08
@@ -17,6 +18,7 @@
 #define CHAR_ESC    0x1B    /* starts the sequences that arrow and function keys send */
 
 static int last_was_cr;
+static int pending = -1;        /* a byte read ahead that the line still needs */
 
 static int is_printable(char c)
 {
@@ -29,8 +31,10 @@ static int is_printable(char c)
 static void skip_escape_sequence(void)
 {
     char c = uart_getc();
-    if (c != '[' && c != 'O')
-        return;                         /* ESC and one character (Alt-key) */
+    if (c != '[' && c != 'O') {
+        pending = (u8)c;                /* a lone ESC: the key after it still counts */
+        return;
+    }
     do
         c = uart_getc();
     while (c >= 0x20 && c < 0x40);      /* parameters; the final byte is 0x40-0x7E */
@@ -42,8 +46,10 @@ int readline(char *buf, int size)
 
 /* BEGIN SOLUTION */
     for (;;) {
-        char c = uart_getc();
+        char c = pending >= 0 ? (char)pending : uart_getc();
         int after_cr = last_was_cr;
+
+        pending = -1;
 
         last_was_cr = (c == CHAR_CR);
         if (c == CHAR_LF && after_cr)

@@ -18,6 +18,7 @@
 #include "shell.h"
 
 #define US_PER_S    1000000u
+#define TIMER_ARM_MAX_US 0x40000000u    /* arm a channel at most this far ahead */
 
 static u32 tick_hz, tick_period_us;
 static u32 tick_deadline;               /* what channel 1 was last armed with */
@@ -131,7 +132,16 @@ static void run_expired(void)
             }
             t->fn(t, t->arg);
         }
-        if (!pending || arm_channel(TIMER_CALLBACK_CHANNEL, (u32)pending->deadline) == 0)
+        /* A deadline more than 2^31 us away would look "passed" to in_future():
+         * arm an intermediate point instead; its interrupt finds nothing due and
+         * arms again. */
+        if (!pending)
+            return;
+        if (pending->deadline - now > TIMER_ARM_MAX_US)
+            now += TIMER_ARM_MAX_US;
+        else
+            now = pending->deadline;
+        if (arm_channel(TIMER_CALLBACK_CHANNEL, (u32)now) == 0)
             return;
         /* The earliest deadline passed while we were busy: go round again. */
     }
@@ -312,8 +322,10 @@ static int cmd_timers(int argc, char **argv, const char *args)
     }
     log.count = 0;
     log.wanted = count;
-    start = timer_now_us();
+    u32 s = irq_save();             /* start = exactly the time timer_start counted from */
     timer_start(&t, (u64)ms * 1000, ms * 1000, log_firing, &log);
+    start = t.deadline - (u64)ms * 1000;
+    irq_restore(s);
     while (log.count < count) {
         u32 s = irq_save();
         if (log.count < count)

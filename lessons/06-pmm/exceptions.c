@@ -23,7 +23,7 @@
 void exceptions_init(void)
 {
     /* A = 1: an unaligned load or store faults instead of silently touching other
-     * bytes. U = 1: the ARMv6 alignment model, which QEMU implements (QEMU-NOTES). */
+     * bytes. U = 1: the ARMv6 alignment model, which QEMU implements (docs/qemu.md). */
     write_sctlr(read_sctlr() | SCTLR_A | SCTLR_U);
     isb();
 }
@@ -32,7 +32,8 @@ void exceptions_init(void)
 const char *fault_status_name(u32 status)
 {
     switch (status) {
-    case 0x01: case 0x03: return "alignment";
+    case 0x01: return "alignment";
+    case 0x03: return "access flag (section)";
     case FSR_DEBUG_EVENT: return "debug event";
     case 0x04: return "instruction cache maintenance";
     case 0x05: return "translation (section)";
@@ -96,10 +97,12 @@ static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32
         kprintf(" on %s of 0x%08x", (fsr & FSR_WRITE) ? "write" : "read", far);
     kprintf("\n  fault status 0x%03x (%s), ", fsr & 0xFFF, fault_status_name(status));
     if (status == FSR_DEBUG_EVENT)
-        kprintf("no fault address (a breakpoint), ");    /* FAR is not written */
+        kprintf("no fault address (a breakpoint)");     /* FAR is not written */
     else
-        kprintf("address 0x%08x, ", far);
-    kprintf("domain %u\n", FSR_DOMAIN(fsr));
+        kprintf("address 0x%08x", far);
+    if (is_data)                /* (IFSR has no domain field) */
+        kprintf(", domain %u", FSR_DOMAIN(fsr));
+    kprintf("\n");
 }
 
 void exc_prefetch_abort(struct regs *regs)
@@ -265,6 +268,6 @@ static int cmd_crash(int argc, char **argv, const char *args)
     }
     return 0;
 }
-SHELL_COMMAND(crash, "KIND [ADDR [VALUE]]",
+SHELL_COMMAND(crash, "KIND [ADDR [VAL]]",
               "fault on purpose: undef, prefetch, null, abort ADDR (read) or ADDR VALUE (write)",
               cmd_crash);

@@ -48,8 +48,8 @@ static void report_boot(u32 bss_nonzero)
 }
 
 /* Hand RAM to the frame allocator, minus what is already in use: frame 0 (the
- * vectors and the firmware's boot data) up to the end of the kernel image, its
- * .bss and its stacks. The peripherals are not RAM: the firmware's ARM memory
+ * firmware's boot data; the vectors live in the kernel image now) up to the end
+ * of the kernel image, its .bss, page tables and stacks. The peripherals are not RAM: the firmware's ARM memory
  * ends well below them, so the allocator never sees them. */
 static void memory_init(void)
 {

@@ -21,7 +21,8 @@
 /* From lesson 07 on, buf is a virtual address in the cached kernel image: the
  * firmware needs its physical (bus) address, and must see what the ARM wrote, not
  * what is still in the ARM's data cache; and the ARM must then read the answer
- * from memory, not a stale cached copy. */
+ * from memory, not a stale cached copy. The buffers fill whole cache lines: an
+ * invalidate of a line shared with another variable would throw its writes away. */
 int mbox_call(volatile u32 *buf)
 {
 /* BEGIN SOLUTION */
@@ -45,7 +46,7 @@ int mbox_call(volatile u32 *buf)
 
 u32 mbox_get_clock_rate(u32 id)
 {
-    static volatile u32 buf[8] __attribute__((aligned(16)));
+    static volatile u32 buf[8] __attribute__((aligned(CACHE_LINE)));  /* see mbox_call */
 
     buf[0] = sizeof(buf);
     buf[1] = MBOX_REQUEST;
@@ -62,7 +63,7 @@ u32 mbox_get_clock_rate(u32 id)
 
 int mbox_get_arm_memory(u32 *base, u32 *size)
 {
-    static volatile u32 buf[8] __attribute__((aligned(16)));
+    static volatile u32 buf[8] __attribute__((aligned(CACHE_LINE)));  /* see mbox_call */
 
     buf[0] = sizeof(buf);
     buf[1] = MBOX_REQUEST;

@@ -135,7 +135,7 @@ static void uart_rx_irq(void *arg)
 /*
  * The order matters. Clear old interrupt state first; then unmask; then empty the
  * FIFO. A byte that arrived before the clear sits in the FIFO and, on QEMU, raises
- * no interrupt of its own (QEMU-NOTES.md): the drain takes it. A byte that arrives
+ * no interrupt of its own (docs/qemu.md): the drain takes it. A byte that arrives
  * after the clear raises the interrupt as it should. Clearing after the drain
  * instead would wipe out the interrupt of a byte that came in between, and every
  * later byte would wait behind it, unseen. (CPU IRQs are still masked here.)

@@ -34,7 +34,7 @@
 .section .vectors, "ax"
 .global vectors
 vectors:
-    ldr     pc, [pc, #24]           @ 0x00 reset (in piOS: a jump to address 0)
+    ldr     pc, [pc, #24]           @ 0x00 reset (in piOS: a jump to 0xffff0000)
     ldr     pc, [pc, #24]           @ 0x04 undefined instruction
     ldr     pc, [pc, #24]           @ 0x08 SVC
     ldr     pc, [pc, #24]           @ 0x0C prefetch abort
