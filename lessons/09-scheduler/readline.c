@@ -5,8 +5,13 @@
  * what a serial console sends by default), LF (a pipe from a script) or CR LF
  * (Windows tools). All three end a line; the LF of a CR LF pair must not end a
  * second, empty line, so we remember whether the last line ended with CR.
+ *
+ * From lesson 09 on, the echo goes through kprintf, and so through the console
+ * lock: a character typed while another thread prints a line waits until that
+ * line is out, instead of landing in the middle of it.
  */
 #include "readline.h"
+#include "kprintf.h"
 #include "types.h"
 #include "uart.h"
 
@@ -61,12 +66,12 @@ int readline(char *buf, int size)
         } else if (c == CHAR_BS || c == CHAR_DEL) {
             if (len > 0 && !overflow) {
                 len--;
-                uart_puts("\b \b");     /* back, blank it out, back again */
+                kprintf("\b \b");       /* back, blank it out, back again */
             }
         } else if (is_printable(c)) {
             if (len < size - 1) {
                 buf[len++] = c;
-                uart_putc(c);
+                kprintf("%c", c);       /* (under the console lock: see below) */
             } else {
                 overflow = 1;           /* keep reading to the end of the line */
             }
@@ -74,7 +79,7 @@ int readline(char *buf, int size)
         /* other control characters are ignored */
     }
 /* END SOLUTION */
-    uart_puts("\n");
+    kprintf("\n");
     buf[len] = '\0';
     return overflow ? READLINE_TOO_LONG : len;
 }
