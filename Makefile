@@ -18,7 +18,7 @@ PYTHON = $(shell $(TOOLS)/find-python)
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help
+.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help sdcard
 
 all: build
 
@@ -52,6 +52,14 @@ diff:
 slides:
 	@$(MAKE) --no-print-directory -C slides
 
+# An SD card image for a real Pi: the lesson's kernel.img, config.txt and the
+# firmware files from FIRMWARE (not redistributed here: see docs/hardware.md).
+sdcard:
+	$(call need_lesson)
+	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard L=$(L) FIRMWARE=path/to/boot))
+	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
+	$(TOOLS)/mksdcard lessons/$(LDIR)/build/sdcard.img lessons/$(LDIR)/build/kernel.img $(FIRMWARE)
+
 setup:
 	$(TOOLS)/setup-host --install all
 
@@ -68,6 +76,7 @@ help:
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"
+	@echo "  make sdcard L=02 FIRMWARE=dir   an SD card image for a real Pi"
 	@echo "  make setup           install what is missing (Debian/Ubuntu, apt-get)"
 	@echo "  make clean           remove build outputs and test logs"
 	@echo "  lessons: $(LESSONS)"
