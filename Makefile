@@ -18,7 +18,8 @@ PYTHON = $(shell $(TOOLS)/find-python)
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help sdcard
+.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help sdcard \
+        chainloader sdcard-loader install
 
 all: build
 
@@ -60,11 +61,25 @@ sdcard:
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
 	$(TOOLS)/mksdcard lessons/$(LDIR)/build/sdcard.img lessons/$(LDIR)/build/kernel.img $(FIRMWARE)
 
+# The UART chainloader, and an SD card that boots it: install it once, then
+# `make install L=05 PORT=/dev/ttyUSB0` sends any lesson over the serial cable.
+chainloader:
+	@$(MAKE) --no-print-directory -s -C harness/chainloader
+sdcard-loader: chainloader
+	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard-loader FIRMWARE=path/to/boot))
+	$(TOOLS)/mksdcard harness/chainloader/build/sdcard.img harness/chainloader/build/kernel.img $(FIRMWARE)
+install:
+	$(call need_lesson)
+	$(if $(PORT),,$(error give the serial port: make install L=$(L) PORT=/dev/ttyUSB0))
+	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
+	$(PYTHON) $(TOOLS)/pios-send $(PORT) lessons/$(LDIR)/build/kernel.img
+
 setup:
 	$(TOOLS)/setup-host --install all
 
 clean:
 	@for l in $(LESSONS); do $(MAKE) --no-print-directory -s -C lessons/$$l clean; done
+	@$(MAKE) --no-print-directory -s -C harness/chainloader clean
 	rm -rf harness/logs
 
 help:
@@ -77,6 +92,8 @@ help:
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"
 	@echo "  make sdcard L=02 FIRMWARE=dir   an SD card image for a real Pi"
+	@echo "  make sdcard-loader FIRMWARE=dir  an SD card with the UART chainloader"
+	@echo "  make install L=02 PORT=/dev/ttyUSB0  send a lesson to the chainloader, then a terminal"
 	@echo "  make setup           install what is missing (Debian/Ubuntu, apt-get)"
 	@echo "  make clean           remove build outputs and test logs"
 	@echo "  lessons: $(LESSONS)"
