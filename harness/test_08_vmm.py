@@ -222,6 +222,9 @@ def test_bad_requests_are_refused(kernel, rng):
     for bad in (0x1000, 0x80008000, 0xF2000000):
         assert kernel.cmd(f"map {bad:#x}") == \
             f"error: cannot map 0x{bad:08x}: outside the mappable range"
+    heap = HEAP_BASE + rng.randrange(0, 16 << 20, PAGE)
+    assert kernel.cmd(f"map {heap:#x}") == \
+        f"error: 0x{heap:08x} is the kernel heap's (0xa0000000-0xa0ffffff)"
     map_page(kernel, va)
     assert kernel.cmd(f"map {va:#x}") == f"error: cannot map 0x{va:08x}: already mapped"
     unmap_page(kernel, va)

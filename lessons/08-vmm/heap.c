@@ -156,6 +156,10 @@ static int cmd_kmalloc(int argc, char **argv, const char *args)
         kprintf("usage: kmalloc SIZE\n");
         return -1;
     }
+    if (size == 0 || size > HEAP_MAX) {
+        kprintf("error: kmalloc %u: the size must be 1 to %u bytes\n", size, HEAP_MAX);
+        return -1;
+    }
     if (!(p = kmalloc(size))) {
         kprintf("error: kmalloc %u: out of memory\n", size);
         return -1;

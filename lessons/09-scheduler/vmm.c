@@ -41,12 +41,16 @@ struct addr_space kernel_as = { kernel_l1, VMM_BASE, VMM_END, 0 };
 static u32 *scratch_map(unsigned slot, u32 pa)
 {
     u32 va = SCRATCH_VA(slot);
+
+    if (slot >= SCRATCH_PAGES)
+        panic("scratch_map: no scratch page %u", slot);
 /* BEGIN SOLUTION */
     pte_write(&fixed_l2[L2_INDEX(va)], (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL |
               PTE_NORMAL | PTE_AP(AP_KERNEL_RW) | PTE_XN);
                             /* (cleaned to memory, DSB: in place before the refill) */
     tlb_invalidate_mva(va); /* the TLB may still hold the frame mapped here last */
-    isb();                  /* and the next instructions see the new translation */
+    dsb();                  /* the invalidate has finished... */
+    isb();                  /* ...before the next instructions use the translation */
 /* END SOLUTION */
     return (u32 *)va;
 }
@@ -57,6 +61,7 @@ static void scratch_unmap(unsigned slot)
 /* BEGIN SOLUTION */
     pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */
     tlb_invalidate_mva(va); /* ...and no cached translation lets a stray access in */
+    dsb();
     isb();
 /* END SOLUTION */
 }
@@ -217,6 +222,7 @@ static int unmap_page(struct addr_space *as, u32 va, u32 *pa)
     if (!pte)
         return VMM_ERR_NOT_MAPPED;
     tlb_invalidate_mva(va); /* ...and the TLB forgets va: from now on it faults */
+    dsb();
     isb();
     if (empty) {
         /* The megabyte's last page went: free its table. Its entries were all
@@ -337,6 +343,11 @@ static int cmd_map(int argc, char **argv, const char *args)
         kprintf("usage: map VA [PA]   (without PA: a fresh frame)\n");
         return -1;
     }
+    if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX) {
+        kprintf("error: 0x%08x is the kernel heap's (0x%08x-0x%08x)\n", va, HEAP_BASE,
+                HEAP_BASE + HEAP_MAX - 1);
+        return -1;
+    }
     if (argc == 2) {
         if (!(pa = pmm_alloc())) {
             kprintf("error: out of memory\n");
@@ -359,7 +370,7 @@ static int cmd_map(int argc, char **argv, const char *args)
             kernel_as.l2_tables != l2_before ? " (new L2 table)" : "");
     return 0;
 }
-SHELL_COMMAND(map, "VA [PA]", "map a page at VA (0xA0000000-0xEFFFFFFF)", cmd_map);
+SHELL_COMMAND(map, "VA [PA]", "map a page at VA (0xA1000000-0xEFFFFFFF)", cmd_map);
 
 static int cmd_unmap(int argc, char **argv, const char *args)
 {
@@ -369,6 +380,11 @@ static int cmd_unmap(int argc, char **argv, const char *args)
 
     if (argc != 2 || parse_u32(argv[1], &va) != 0) {
         kprintf("usage: unmap VA\n");
+        return -1;
+    }
+    if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX) {
+        kprintf("error: 0x%08x is the kernel heap's (0x%08x-0x%08x)\n", va, HEAP_BASE,
+                HEAP_BASE + HEAP_MAX - 1);
         return -1;
     }
     if ((err = vmm_unmap(&kernel_as, va, &pa)) != 0) {
