@@ -18,7 +18,6 @@
 #include "board.h"
 #include "mmio.h"
 #include "types.h"
-#include "uart.h"
 
 #define LOAD_ADDR       KERNEL_LOAD_ADDR
 #define LOAD_MAX        (0x01000000u - LOAD_ADDR)   /* up to where the loader runs */
@@ -27,6 +26,26 @@
 #define MAGIC           "PIOS"
 
 extern void jump_to_kernel(u32 r0, u32 r1, u32 r2, u32 entry) __attribute__((noreturn));
+
+/* The UART as the firmware left it: config.txt's enable_uart=1 and
+ * init_uart_clock set it up for 115200 8N1 (QEMU needs no setup at all). The
+ * loader does not reprogram it, and keeps no driver of its own beyond these two:
+ * the kernel it loads sets the UART up again anyway. */
+static void uart_putc(char c)
+{
+    while (mmio_read(UART0_FR) & UART_FR_TXFF)
+        ;
+    mmio_write(UART0_DR, (u8)c);
+}
+
+static void uart_puts(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\n')
+            uart_putc('\r');
+        uart_putc(*s);
+    }
+}
 
 static u32 now_us(void)
 {
@@ -123,7 +142,6 @@ void loader_main(u32 r0, u32 r1, u32 r2)
 {
     u32 size;
 
-    uart_init();
     uart_puts("\npiOS chainloader: waiting for a kernel (make install L=NN PORT=...)\n");
     while (receive_kernel(&size) != 0)
         ;

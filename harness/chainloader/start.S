@@ -34,9 +34,16 @@ relocated:
     bl      loader_main             @ never returns
 
 /* jump_to_kernel(r0, r1, r2, entry): enter the received kernel as the firmware
- * would have: at 0x8000, SVC mode, interrupts off, r0-r2 as they were at boot. */
+ * would have: at 0x8000, SVC mode, interrupts off, r0-r2 as they were at boot.
+ * The bytes at 0x8000 were the loader's own code a moment ago: make sure no
+ * stale copy of them is fetched (caches should be off, but the firmware decides). */
 .global jump_to_kernel
 jump_to_kernel:
+    mov     r4, #0
+    mcr     p15, 0, r4, c7, c10, 4  @ DSB: the kernel's bytes are in memory
+    mcr     p15, 0, r4, c7, c5, 0   @ invalidate the instruction cache
+    mcr     p15, 0, r4, c7, c5, 6   @ and the branch predictor
+    mcr     p15, 0, r4, c7, c5, 4   @ ISB: refetch from here on
     bx      r3
 
 .section .stack, "aw", %nobits

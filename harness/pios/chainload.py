@@ -36,14 +36,19 @@ def _read_line_with(port, wanted, deadline):
 
 def send_kernel(port, data, attempts=3, wait=30.0, chunk=1024, damage=None, cut=None,
                 log=print):
-    """Send `data` (a kernel.img). damage(attempt, payload) may return a changed
-    payload and cut(attempt) a shorter length: for tests of the error paths.
-    Returns the number of attempts it took."""
+    """Send `data` (a kernel.img). Waits `wait` seconds for each announcement (None:
+    for ever, so the Pi may be powered on at any time). damage(attempt, payload)
+    may return a changed payload and cut(attempt) a shorter length: for tests of
+    the error paths. Returns the number of attempts it took."""
     header = b"PIOS" + struct.pack("<II", len(data), binascii.crc32(data) & 0xFFFFFFFF)
     for attempt in range(1, attempts + 1):
-        _read_line_with(port, [READY], time.monotonic() + wait)
+        _read_line_with(port, [READY], time.monotonic() + wait if wait else float("inf"))
         port.write(header)
-        reply = _read_line_with(port, REPLIES[:2], time.monotonic() + 5)
+        reply = _read_line_with(port, REPLIES[:2] + (b"PIOS-LOADER TIMEOUT",),
+                                time.monotonic() + 5)
+        if reply == b"PIOS-LOADER TIMEOUT":
+            log(f"pios-send: attempt {attempt}: the header did not arrive whole; again")
+            continue
         if reply == b"PIOS-LOADER SIZE":
             raise LoadError(f"the loader refuses {len(data)} bytes")
         payload = damage(attempt, data) if damage else data
