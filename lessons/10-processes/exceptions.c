@@ -192,6 +192,13 @@ static struct {
 void exc_svc(struct regs *regs)
 {
     u32 number;
+
+    if (from_user(regs) && (regs->cpsr & CPSR_T)) {
+        /* A Thumb SVC is 2 bytes, its number 8 bits: not the ABI. (Reading a word
+         * at pc - 4 could even be unaligned: a kernel fault for a user's mistake.) */
+        proc_fault(regs, "system call from Thumb state", EXIT_ILLEGAL);
+        return;
+    }
 /* BEGIN SOLUTION */
     /* regs->pc is the instruction after the SVC; the SVC itself holds the number. */
     u32 insn = *(volatile u32 *)(uintptr_t)(regs->pc - 4);

@@ -229,6 +229,7 @@ void proc_switch_mm(struct thread *t)
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
 
 /* BEGIN SOLUTION */
+    dsb();                              /* earlier table writes done [TRM 3.2.47] */
     write_contextidr(0);
     isb();
     write_ttbr0(ttbr0 | TTBR_WALK_CACHED);
@@ -363,6 +364,14 @@ int proc_spawn(const char *name, int argc, const char *const *argv, struct proc 
         release(p);
         return err;
     }
+    /* The program's code reached memory through the data side (the scratch page);
+     * the instruction cache may still hold what an earlier program had in those
+     * frames. Invalidate it before anything runs from them (QEMU has no caches:
+     * only a real Pi would run stale instructions). */
+    icache_invalidate_all();
+    branch_predictor_invalidate();
+    dsb();
+    isb();
     ksnprintf(tname, sizeof(tname), "%s.%d", name, p->pid);
     s = irq_save();                     /* the thread must not run before ->proc is set */
     tid = thread_create(tname, proc_main, p);
@@ -442,7 +451,8 @@ int proc_kill(int pid)
     for (int i = 0; i < PROC_MAX; i++)
         if (procs[i].state == P_ALIVE && procs[i].pid == pid) {
             procs[i].killed = 1;
-            thread_interrupt(procs[i].thread);  /* out of a sleep or a wait */
+            if (procs[i].thread)                /* (none yet while it is being created) */
+                thread_interrupt(procs[i].thread);  /* out of a sleep or a wait */
             irq_restore(s);
             return 0;
         }
@@ -461,7 +471,7 @@ static void redirect_to_exit(struct regs *regs, int status)
 {
     regs->r[0] = (u32)status;
     regs->pc = (u32)(uintptr_t)exit_trampoline;
-    regs->cpsr = CPSR_MODE_SVC;                 /* IRQs on */
+    regs->cpsr = CPSR_MODE_SVC | CPSR_F;        /* IRQs on, FIQ off */
 }
 
 void proc_fault(struct regs *regs, const char *what, int status)

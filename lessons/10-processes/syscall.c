@@ -39,7 +39,7 @@ static int copy_string(struct proc *p, u32 uaddr, char *dst, u32 max)
 static int sys_exit(struct proc *p, u32 status, u32 b, u32 c)
 {
     (void)p, (void)b, (void)c;
-    proc_exit((int)status);
+    proc_exit((int)(status & 0xFF));    /* an exit status is 8 bits, as on Unix */
 }
 
 /* Console output: the characters a program wrote, on the UART. */
@@ -88,6 +88,8 @@ static int sys_getpid(struct proc *p, u32 a, u32 b, u32 c)
 static int sys_sleep(struct proc *p, u32 ms, u32 b, u32 c)
 {
     (void)b, (void)c;
+    if (p->killed)
+        return -EINTR;                  /* a kill that came first ends it now */
     thread_sleep_us((u64)ms * 1000);
     return p->killed ? -EINTR : 0;
 }
@@ -147,7 +149,9 @@ static int sys_wait(struct proc *p, u32 pid, u32 status_ptr, u32 c)
 
 static int sys_spawn(struct proc *p, u32 name_ptr, u32 argv_ptr, u32 c)
 {
-    static char names[PROC_ARGS_MAX][PROC_ARG_LEN];   /* copies; spawn copies again */
+    char names[PROC_ARGS_MAX][PROC_ARG_LEN];  /* on this process's kernel stack: two
+                                               * processes spawning at once must not
+                                               * share it (512 bytes of 8 KB) */
     const char *argv[PROC_ARGS_MAX];
     char name[SPAWN_NAME_MAX];
     int argc = 1, err;
