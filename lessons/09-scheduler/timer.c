@@ -266,7 +266,8 @@ static int cmd_sleep(int argc, char **argv, const char *args)
             after.ticks - before.ticks, wakeups);
     return 0;
 }
-SHELL_COMMAND(sleep, "MS", "sleep MS milliseconds in WFI", cmd_sleep);
+SHELL_COMMAND(sleep, "MS", "sleep MS milliseconds (the shell blocks; idle waits in WFI)",
+              cmd_sleep);
 
 static int cmd_ticks(int argc, char **argv, const char *args)
 {

@@ -159,11 +159,15 @@ void thread_sleep_us(u64 us)
     timer_start(&current->timer, us, 0, wake_sleeper, current);
     if (current->state == T_SLEEPING)   /* (a zero sleep may have woken us already) */
         schedule();
+    else
+        current->state = T_RUNNING;
     irq_restore(s);
 }
 
 void wait_on(struct waitq *wq)
 {
+    if (current->wait_next || wq->first == current)
+        panic("wait_on: thread %d is in a wait queue already", current->id);
     current->state = T_BLOCKED;
     current->wait_next = wq->first;
     current->waiting_on = wq;
@@ -173,13 +177,18 @@ void wait_on(struct waitq *wq)
 
 void wake_all(struct waitq *wq)
 {
-    for (struct thread *t = wq->first; t; t = t->wait_next)
+    struct thread *t = wq->first, *next;
+
+    wq->first = NULL;
+    for (; t; t = next) {           /* unlink each one: it may wait again at once */
+        next = t->wait_next;
+        t->wait_next = NULL;
         if (t->state == T_BLOCKED) {
             t->state = T_READY;
             t->waiting_on = NULL;
             need_resched = 1;
         }
-    wq->first = NULL;
+    }
 }
 
 struct thread *thread_get(int id)
@@ -199,6 +208,7 @@ void thread_interrupt(struct thread *t)
             pp = &(*pp)->wait_next;
         if (*pp)
             *pp = t->wait_next;
+        t->wait_next = NULL;
         t->waiting_on = NULL;
         t->state = T_READY;
     }
@@ -209,7 +219,9 @@ void thread_interrupt(struct thread *t)
 void mutex_lock(struct mutex *m)
 {
     u32 s = irq_save();
-    while (m->owner && m->owner != current)
+    if (m->owner == current)
+        panic("mutex_lock: thread %d holds it already", current->id);
+    while (m->owner)
         wait_on(&m->waiters);
     m->owner = current;
     irq_restore(s);
@@ -370,11 +382,12 @@ static int cmd_demo(int argc, char **argv, const char *args)
         (strcmp(argv[2], "yield") == 0 || strcmp(argv[2], "spin") == 0) &&
         (argc == 3 || parse_u32(argv[3], &print_ms) == 0))
         return demo_start(strcmp(argv[2], "yield") == 0, print_ms);
-    kprintf("usage: demo start yield|spin [PRINT_MS] | demo stop\n");
+    kprintf("usage: demo start yield|spin [MS] | demo stop\n");
     return -1;
 }
-SHELL_COMMAND(demo, "start yield|spin [MS] | stop",
-              "two threads that count (and print every MS ms)", cmd_demo);
+SHELL_COMMAND(demo, "start|stop ...",
+              "start yield|spin [MS]: two counting threads (print every MS ms); stop",
+              cmd_demo);
 
 /* bench yield N: the shell and a helper thread yield to each other N times each.
  * Under QEMU's -icount shift=0 one guest instruction takes 1 ns, so the time per
