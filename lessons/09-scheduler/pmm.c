@@ -16,6 +16,7 @@
  * is O(count).
  */
 #include "pmm.h"
+#include "arm.h"
 #include "kprintf.h"
 #include "kstring.h"
 #include "shell.h"
@@ -212,8 +213,12 @@ static int cmd_alloc(int argc, char **argv, const char *args)
                 PAGE_SIZE);
         return -1;
     }
-    /* A plain `alloc` takes one frame the usual way; with arguments, a run. */
+    /* A plain `alloc` takes one frame the usual way; with arguments, a run. The
+     * allocator has no lock: its callers hold interrupts off (from lesson 09 on,
+     * other threads and processes allocate too). */
+    u32 s = irq_save();
     pa = argc == 1 ? pmm_alloc() : pmm_alloc_run(count, align);
+    irq_restore(s);
     if (!pa) {
         kprintf("error: out of memory: no free run of %u frames aligned to 0x%x\n",
                 count, align);
@@ -236,7 +241,9 @@ static int cmd_free(int argc, char **argv, const char *args)
         kprintf("usage: free ADDR [COUNT]\n");
         return -1;
     }
+    u32 s = irq_save();                 /* (see cmd_alloc) */
     err = pmm_free_run(pa, count);
+    irq_restore(s);
     if (err != PMM_OK) {
         kprintf("error: cannot free 0x%08x (%u frames): %s\n", pa, count, pmm_strerror(err));
         return -1;

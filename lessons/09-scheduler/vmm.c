@@ -348,8 +348,10 @@ static int cmd_map(int argc, char **argv, const char *args)
                 HEAP_BASE + HEAP_MAX - 1);
         return -1;
     }
+    u32 s = irq_save();     /* the frame allocator has no lock: see lesson 06's alloc */
     if (argc == 2) {
         if (!(pa = pmm_alloc())) {
+            irq_restore(s);
             kprintf("error: out of memory\n");
             return -1;
         }
@@ -360,9 +362,10 @@ static int cmd_map(int argc, char **argv, const char *args)
         vmm_unmap(&kernel_as, va, NULL);
         err = VMM_ERR_NOMEM;
     }
+    if (err && own)
+        pmm_free(pa);
+    irq_restore(s);
     if (err) {
-        if (own)
-            pmm_free(pa);
         kprintf("error: cannot map 0x%08x: %s\n", va, vmm_strerror(err));
         return -1;
     }
@@ -392,8 +395,11 @@ static int cmd_unmap(int argc, char **argv, const char *args)
         return -1;
     }
     own = forget_fresh(va);
-    if (own)
+    if (own) {
+        u32 s = irq_save();             /* (see cmd_map) */
         pmm_free(own);
+        irq_restore(s);
+    }
     kprintf("unmapped 0x%08x (was 0x%08x%s)%s\n", va, pa, own ? ", frame freed" : "",
             kernel_as.l2_tables != l2_before ? ", L2 table freed" : "");
     return 0;
