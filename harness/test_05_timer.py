@@ -102,3 +102,19 @@ def test_sleep_longer_than_the_32_bit_compare(kernel):
     slept, n, _ = sleep(kernel, 2_500_000, timeout=60)
     assert 2_500_000_000 <= slept <= 2_500_000_000 + 100
     assert abs(n - 2500) <= 1
+
+
+def test_ticks_missed_with_interrupts_off_are_counted_and_the_tick_goes_on(kernel, rng):
+    """`cli MS` holds interrupts off for several tick periods. The late tick must
+    count what it missed and arm a deadline still ahead: arming the one that has
+    passed would stop the tick for 71 minutes (and the sleep after it would see
+    no ticks at all)."""
+    ms = rng.randrange(25, 45)          # a polling guest is slow in wall time
+    m = re.fullmatch(r"interrupts off for (\d+) ms: (\d+) ticks, (\d+) missed",
+                     kernel.cmd(f"cli {ms}", timeout=60))
+    assert m and int(m[1]) == ms
+    n, missed = int(m[2]), int(m[3])
+    assert abs(n - ms * TICK_HZ / 1000) <= 1, f"{n} ticks in {ms} ms at {TICK_HZ} Hz"
+    assert missed == n - 1, "all but the one late tick were missed, and counted"
+    _, ticks, _ = sleep(kernel, 100)
+    assert abs(ticks - 100 * TICK_HZ // 1000) <= 1, "the tick must go on afterwards"

@@ -285,6 +285,33 @@ static int cmd_tick(int argc, char **argv, const char *args)
 }
 SHELL_COMMAND(tick, "HZ", "set the tick rate", cmd_tick);
 
+/* cli MS: hold interrupts off for MS ms (polling the counter), as a long critical
+ * section would. The tick interrupt is late: once taken, its handler must count
+ * the ticks that passed and arm a deadline still ahead - else the channel would
+ * wait for a match that already went by, and the tick would stop for 71 minutes. */
+static int cmd_cli(int argc, char **argv, const char *args)
+{
+    struct tick_stats before, after;
+    u32 ms, start, s;
+    (void)args;
+
+    if (argc != 2 || parse_arg(argv[1], 1000, &ms) != 0 || ms == 0) {
+        kprintf("usage: cli MS   (1 to 1000)\n");
+        return -1;
+    }
+    timer_tick_stats(&before);
+    s = irq_save();
+    start = mmio_read(SYSTIMER_CLO);
+    while (mmio_read(SYSTIMER_CLO) - start < ms * 1000)
+        ;
+    irq_restore(s);                     /* the late tick is taken here */
+    timer_tick_stats(&after);
+    kprintf("interrupts off for %u ms: %llu ticks, %u missed\n", ms,
+            after.ticks - before.ticks, after.missed - before.missed);
+    return 0;
+}
+SHELL_COMMAND(cli, "MS", "hold interrupts off for MS ms; ticks catch up", cmd_cli);
+
 /* timers MS COUNT: a periodic software timer, fired COUNT times; for each firing,
  * when it was due and when its callback ran. */
 #define TIMERS_MAX 32
