@@ -19,7 +19,7 @@ PYTHON = $(shell $(TOOLS)/find-python)
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help sdcard \
-        chainloader sdcard-loader install
+        chainloader sdcard-loader install grade starter course gradescope
 
 all: build
 
@@ -42,6 +42,29 @@ test:
 	@$(MAKE) --no-print-directory build
 	$(PYTHON) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
 	    $(if $(L),--lesson $(LDIR)) $(ARGS)
+
+# Grading (harness/README.md): one submission, or a folder of them (BATCH=dir).
+grade:
+	$(call need_lesson)
+	$(if $(SUB)$(BATCH),,$(error give a submission: make grade L=$(L) SUB=path  (or BATCH=folder)))
+	@$(TOOLS)/setup-host test || $(TOOLS)/setup-host --install test
+	$(PYTHON) $(TOOLS)/pios-grade $(LDIR) $(if $(BATCH),--batch $(BATCH),$(SUB)) \
+	    $(if $(OUT),--out $(OUT)) $(ARGS)
+
+# The Gradescope autograder bundle for a lesson (grades/gradescope-NN-name.zip).
+gradescope:
+	$(call need_lesson)
+	$(PYTHON) $(TOOLS)/pios-gradescope $(LDIR) $(OUT)
+
+# Student starter code: one lesson's tree (DEST=dir), or a course repository with
+# one branch per lesson (make course DEST=dir).
+starter:
+	$(call need_lesson)
+	$(if $(DEST),,$(error give the folder to write: make starter L=$(L) DEST=dir))
+	$(PYTHON) $(TOOLS)/pios-starter $(LDIR) $(DEST)
+course:
+	$(if $(DEST),,$(error give the folder to write: make course DEST=dir))
+	$(PYTHON) $(TOOLS)/pios-starter --course $(DEST)
 
 # What a lesson's code adds to the previous one (READMEs left out: they always differ).
 diff:
@@ -80,7 +103,7 @@ setup:
 clean:
 	@for l in $(LESSONS); do $(MAKE) --no-print-directory -s -C lessons/$$l clean; done
 	@$(MAKE) --no-print-directory -s -C harness/chainloader clean
-	rm -rf harness/logs
+	rm -rf harness/logs grades
 
 help:
 	@echo "piOS: make [target] [L=lesson]"
@@ -91,6 +114,11 @@ help:
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"
+	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"
+	@echo "  make grade L=05 BATCH=dir    grade every submission in dir, in parallel"
+	@echo "  make gradescope L=05         the Gradescope autograder zip for lesson 05"
+	@echo "  make starter L=05 DEST=dir   a student's starter tree for lesson 05"
+	@echo "  make course DEST=dir         a git repo with one starter branch per lesson"
 	@echo "  make sdcard L=02 FIRMWARE=dir   an SD card image for a real Pi"
 	@echo "  make sdcard-loader FIRMWARE=dir  an SD card with the UART chainloader"
 	@echo "  make install L=02 PORT=/dev/ttyUSB0  send a lesson to the chainloader, then a terminal"

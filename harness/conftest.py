@@ -29,12 +29,14 @@ from pios.build import BuildError, build           # noqa: E402
 from pios.console import Kernel                    # noqa: E402
 from pios import qemu                              # noqa: E402
 
+pytest_plugins = ["pios.grading"]       # points, partial credit, --results
+
 
 def pytest_addoption(parser):
     g = parser.getgroup("piOS")
     g.addoption("--lesson", action="append", default=[],
                 help="lesson to test: 2, 02 or 02-uart (repeatable; default: all)")
-    g.addoption("--root", default=str(L.REPO_ROOT),
+    g.addoption("--tree", default=str(L.REPO_ROOT),
                 help="the piOS tree to test (default: this repository)")
     g.addoption("--log-dir", default=None,
                 help="where serial logs go (default: harness/logs)")
@@ -43,10 +45,14 @@ def pytest_addoption(parser):
                      "the same seed gives every test the same values")
     g.addoption("--machine", default=qemu.DEFAULT_MACHINE,
                 help="QEMU machine (raspi0, raspi1ap)")
+    g.addoption("--preflight", action="store_true",
+                help="boot each kernel once first; if it does not reach its banner "
+                     "(and shell), fail its tests at once instead of one timeout each "
+                     "(the grader uses this)")
 
 
 def pytest_configure(config):
-    root = Path(config.getoption("--root")).resolve()
+    root = Path(config.getoption("--tree")).resolve()
     found = L.find_lessons(root)
     specs = config.getoption("--lesson")
     try:
@@ -123,9 +129,35 @@ def lesson(request, _built):
             _built[les.name] = None
         except BuildError as e:
             _built[les.name] = str(e)
+        if not _built[les.name] and request.config.getoption("--preflight"):
+            _built[les.name] = _preflight(les, request.config)
     if _built[les.name]:
         pytest.fail(_built[les.name], pytrace=False)
     return les
+
+
+PREFLIGHT_TIMEOUT = 20.0
+
+
+def _preflight(les, config):
+    """Boot the kernel once. None if it reaches its banner (and, from lesson 02 on,
+    its prompt); otherwise the reason, with what it printed."""
+    log = config.pios_log_dir / les.name / "preflight.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    k = Kernel(qemu.test_command(elf=les.elf, machine=config.getoption("--machine")),
+               log, timeout=PREFLIGHT_TIMEOUT)
+    try:
+        if les.has_shell:
+            k.read_boot()
+        else:
+            k.read_banner()
+        return None
+    except AssertionError as e:
+        return (f"not run: the kernel did not boot to its "
+                f"{'prompt' if les.has_shell else 'banner'}, so none of its tests can "
+                f"pass.\n{e}\n---- serial log (tail) ----\n{k.log.tail(30)}")
+    finally:
+        k.close()
 
 
 @pytest.fixture

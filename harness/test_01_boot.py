@@ -3,6 +3,8 @@ banner first, and ends the machine cleanly."""
 
 import re
 
+import pytest
+
 LESSON = 1
 
 
@@ -20,6 +22,7 @@ def field(text, name):
     return m.group(1)
 
 
+@pytest.mark.points(1)
 def test_kernel_linked_at_0x8000(kernel, lesson):
     text = boot_lines(kernel, lesson)
     m = re.fullmatch(r"0x([0-9a-f]{8})-0x([0-9a-f]{8})", field(text, "kernel"))
@@ -30,6 +33,7 @@ def test_kernel_linked_at_0x8000(kernel, lesson):
     assert end == lesson.symbol("__kernel_end")
 
 
+@pytest.mark.points(1)
 def test_runs_in_svc_mode(kernel, lesson):
     text = boot_lines(kernel, lesson)
     m = re.fullmatch(r"(\S+(?: SVC)?) cpsr=0x([0-9a-f]{8})", field(text, "mode"))
@@ -39,6 +43,7 @@ def test_runs_in_svc_mode(kernel, lesson):
     assert m.group(1) == "SVC"
 
 
+@pytest.mark.points(2)
 def test_bss_cleared_over_random_garbage(boot, lesson, rng, tmp_path):
     """QEMU zeroes RAM, so a kernel that forgot to clear .bss would look fine. Boot the
     raw kernel.img as the Pi firmware does, with .bss pre-filled with random bytes."""
@@ -61,6 +66,7 @@ def test_bss_cleared_over_random_garbage(boot, lesson, rng, tmp_path):
     assert lines[-1] == "all zero", f".bss was not cleared: {lines[-1]}"
 
 
+@pytest.mark.points(1)
 def test_machine_ends_with_status_0(kernel, lesson):
     """Lesson 01 ends by itself; from lesson 02 on the shell's `halt` does it."""
     if lesson.has_shell:
@@ -68,6 +74,7 @@ def test_machine_ends_with_status_0(kernel, lesson):
     assert kernel.wait_exit() == 0
 
 
+@pytest.mark.points(1)
 def test_boots_on_raspi1ap(boot, lesson):
     k = boot(machine="raspi1ap")
     assert k.read_banner() == lesson.name

@@ -102,15 +102,18 @@ def random_case(rng):
     return fmt, kargs, hargs
 
 
-def test_printf_matches_host_printf(kernel, rng):
-    for _ in range(60):
+@pytest.mark.points(3)
+def test_printf_matches_host_printf(kernel, rng, credit):
+    for i in range(60):
         fmt, kargs, hargs = random_case(rng)
         line = "printf " + " ".join([fmt] + kargs)
         expected = host_printf(fmt, hargs)
         got = kernel.cmd(line)
         assert got == expected, f"{line!r}: kernel printed {got!r}, host printf {expected!r}"
+        credit.part(i + 1, 60)          # graded: the share of cases right before a miss
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("conv", list("diuxXp"))
 def test_printf_extremes(kernel, conv):
     for value in (0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF):
@@ -121,6 +124,7 @@ def test_printf_extremes(kernel, conv):
             assert kernel.cmd(f"printf {spec} {value:#x}") == expected, spec
 
 
+@pytest.mark.points(1)
 def test_printf_errors_are_reported(kernel, rng):
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
     assert kernel.cmd("printf <%d>") == "error: printf: missing argument for %d"

@@ -23,17 +23,20 @@ def random_word(rng, n):
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 
 
+@pytest.mark.points(2)
 def test_echo_random_text(kernel, rng):
     for _ in range(8):
         text = random_text(rng, rng.randrange(1, 200))
         assert kernel.cmd("echo " + text) == text
 
 
+@pytest.mark.points(1)
 def test_echo_keeps_spaces_exactly(kernel, rng):
     text = "  ".join(random_word(rng, 5) for _ in range(3)) + "   " + random_word(rng, 4)
     assert kernel.cmd("echo " + text) == text
 
 
+@pytest.mark.points(1)
 def test_boot_reports_uart_divisor(kernel):
     m = re.search(r"^uart: 115200 baud, clock (\d+) Hz \((from firmware|fallback)\), "
                   r"IBRD (\d+) FBRD (\d+)$", kernel.boot_text, re.M)
@@ -45,6 +48,7 @@ def test_boot_reports_uart_divisor(kernel):
     assert (ibrd, fbrd) == (div64 >> 6, div64 & 63), "baud divisor miscomputed"
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("ending", ["\r", "\n", "\r\n"], ids=["CR", "LF", "CRLF"])
 def test_line_endings(kernel, rng, ending):
     """A burst of lines, each ended the same way: one command per line and no empty
@@ -58,12 +62,14 @@ def test_line_endings(kernel, rng, ending):
     assert kernel.before == "", "extra output (an empty line taken as a command?)"
 
 
+@pytest.mark.points(1)
 def test_mixed_line_endings(kernel, rng):
     a, b, c = (random_word(rng, 6) for _ in range(3))
     kernel.send(f"echo {a}\r\necho {b}\recho {c}\n")
     kernel.expect_exact(f"echo {a}\r\n{a}\r\n> echo {b}\r\n{b}\r\n> echo {c}\r\n{c}\r\n> ")
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("key", ["\b", "\x7f"], ids=["BS", "DEL"])
 def test_backspace_edits_the_line(kernel, rng, key):
     target = random_word(rng, 12)
@@ -80,6 +86,7 @@ def test_backspace_edits_the_line(kernel, rng, key):
     kernel.expect_exact(f"{target}\r\n> ", what=f"echo to print {target!r}")
 
 
+@pytest.mark.points(1)
 def test_backspace_at_line_start_does_nothing(kernel, rng):
     word = random_word(rng, 8)
     kernel.send("\x7f\b\x7fecho " + word + "\r")
@@ -87,11 +94,13 @@ def test_backspace_at_line_start_does_nothing(kernel, rng):
     assert "\b" not in kernel.before
 
 
+@pytest.mark.points(1)
 def test_longest_line_is_accepted(kernel, rng):
     text = random_text(rng, LINE_MAX - len("echo "))
     assert kernel.cmd("echo " + text) == text
 
 
+@pytest.mark.points(1)
 def test_too_long_line_is_refused_and_shell_goes_on(kernel, rng):
     for n in (LINE_MAX + 1, rng.randrange(LINE_MAX + 2, 4 * LINE_MAX)):
         kernel.send("echo " + random_text(rng, n - 5) + "\r")
@@ -100,6 +109,7 @@ def test_too_long_line_is_refused_and_shell_goes_on(kernel, rng):
     assert kernel.cmd("echo " + word) == word
 
 
+@pytest.mark.points(1)
 def test_unknown_command(kernel, rng):
     for _ in range(3):
         name = "x" + random_word(rng, rng.randrange(3, 15))
@@ -109,6 +119,7 @@ def test_unknown_command(kernel, rng):
     assert kernel.cmd("echo " + word) == word
 
 
+@pytest.mark.points(1)
 def test_empty_and_blank_lines_just_prompt(kernel, rng):
     kernel.send("\r   \r")
     kernel.expect_exact("\r\n> " + "   \r\n> ")
@@ -116,6 +127,7 @@ def test_empty_and_blank_lines_just_prompt(kernel, rng):
     assert kernel.cmd("echo " + word) == word
 
 
+@pytest.mark.points(1)
 def test_control_characters_and_arrow_keys_are_ignored(kernel, rng):
     word = random_word(rng, 6)
     keys = ["\x1b[A", "\x1b[D", "\x1bOP", "\x1b[15~", "\x01", "\t"]
@@ -124,11 +136,13 @@ def test_control_characters_and_arrow_keys_are_ignored(kernel, rng):
     kernel.expect_exact(f"echo {word}\r\n{word}\r\n> ")
 
 
+@pytest.mark.points(1)
 def test_echo_of_many_words(kernel, rng):
     text = " ".join(random_word(rng, rng.randrange(1, 4)) for _ in range(40))
     assert kernel.cmd("echo " + text) == text
 
 
+@pytest.mark.points(1)
 def test_help_lists_the_commands(kernel):
     out = kernel.cmd("help")
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
@@ -137,11 +151,13 @@ def test_help_lists_the_commands(kernel):
     assert names == sorted(names), "help lists the commands sorted by name"
 
 
+@pytest.mark.points(1)
 def test_halt_exits_with_status_0(kernel):
     kernel.send("halt\r")
     assert kernel.wait_exit() == 0
 
 
+@pytest.mark.points(2)
 def test_panic_dumps_registers_and_exits_nonzero(kernel, rng):
     msg = random_text(rng, 30).strip()
     kernel.send("panic " + msg + "\r")
@@ -153,6 +169,7 @@ def test_panic_dumps_registers_and_exits_nonzero(kernel, rng):
     assert status != 0, "a panic must end QEMU with a non-zero status"
 
 
+@pytest.mark.points(1)
 def test_lone_escape_keeps_the_next_key(kernel, rng):
     """ESC alone (not the start of an arrow key's ESC [ ... sequence) is dropped,
     and the key typed after it still counts."""

@@ -26,6 +26,7 @@ def dumped(report, reg):
     return int(m.group(1), 16)
 
 
+@pytest.mark.points(2)
 def test_undefined_instruction(kernel, lesson):
     m, report, status = crash(kernel, "crash undef")
     assert m["kind"] == "undefined instruction"
@@ -36,6 +37,7 @@ def test_undefined_instruction(kernel, lesson):
     assert status != 0
 
 
+@pytest.mark.points(2)
 @pytest.mark.parametrize("access", ["read", "write"])
 def test_data_abort_reports_address_status_and_registers(kernel, lesson, rng, access):
     """An unaligned address the test picked: alignment fault (status 0x001, with bit 11
@@ -56,6 +58,7 @@ def test_data_abort_reports_address_status_and_registers(kernel, lesson, rng, ac
     assert status != 0
 
 
+@pytest.mark.points(2)
 def test_prefetch_abort_from_breakpoint(kernel, lesson):
     m, report, status = crash(kernel, "crash prefetch")
     assert m["kind"] == "prefetch abort"
@@ -64,12 +67,14 @@ def test_prefetch_abort_from_breakpoint(kernel, lesson):
     assert status != 0
 
 
+@pytest.mark.points(1)
 def test_call_through_null_is_reported(kernel):
     kernel.send("crash null\r")
     kernel.expect(r"PANIC: jump to address 0 [^\r\n]* lr 0x([0-9a-f]{8})\r\n")
     assert kernel.wait_exit() != 0
 
 
+@pytest.mark.points(2)
 def test_svc_returns_its_number(kernel, lesson, rng):
     """The handler must decode the number from the SVC instruction itself: the pc it
     reports is that instruction's address in the ELF's svc_stubs table."""
@@ -85,12 +90,14 @@ def test_svc_returns_its_number(kernel, lesson, rng):
     assert kernel.cmd(f"echo {word}") == word, "the shell must go on after SVCs"
 
 
+@pytest.mark.points(1)
 def test_svc_rejects_bad_numbers(kernel, rng):
     n = rng.randrange(256, 100000)
     assert kernel.cmd(f"svc {n}") == "usage: svc N   (N from 0 to 255)"
     assert kernel.cmd("crash sideways") .startswith("usage: crash")
 
 
+@pytest.mark.points(1)
 def test_help_lists_new_commands(kernel):
     names = [line.split()[0] for line in kernel.cmd("help").splitlines() if line.strip()]
     assert "crash" in names and "svc" in names

@@ -5,6 +5,8 @@ interrupt counts grow; a source with no handler is counted and switched off."""
 import re
 import string
 
+import pytest
+
 LESSON = 4
 
 BUSY_MS = 30        # guest ms; under -icount a polling loop runs ~50x slower than real time
@@ -33,6 +35,7 @@ def random_lines(rng, total):
     return lines
 
 
+@pytest.mark.points(3)
 def test_input_while_busy_is_all_received_in_order(kernel, rng):
     """Several bursts, each sent while the kernel spins in `busy` with interrupts on:
     the handler must have buffered every byte by the end of the busy spell (a polled
@@ -61,6 +64,7 @@ def test_input_while_busy_is_all_received_in_order(kernel, rng):
     assert total >= 2400
 
 
+@pytest.mark.points(2)
 def test_uart_interrupt_count_grows(kernel, rng):
     rows, _ = irq_table(kernel)
     assert 57 in rows and rows[57][1:] == ("enabled", "yes"), "UART0 (57) enabled with a handler"
@@ -72,6 +76,7 @@ def test_uart_interrupt_count_grows(kernel, rng):
     assert after >= before + 5, "each typed line must have raised at least one interrupt"
 
 
+@pytest.mark.points(2)
 def test_unhandled_source_is_counted_and_disabled(kernel, rng):
     _, (_, unhandled_before) = irq_table(kernel)
     out = kernel.cmd("irqtest")
@@ -83,6 +88,7 @@ def test_unhandled_source_is_counted_and_disabled(kernel, rng):
     assert kernel.cmd(f"echo {word}") == word, "the kernel goes on"
 
 
+@pytest.mark.points(1)
 def test_busy_rejects_bad_arguments(kernel):
     assert kernel.cmd("busy") == "usage: busy MS   (at most 10000)"
     assert kernel.cmd("busy 99999") == "usage: busy MS   (at most 10000)"

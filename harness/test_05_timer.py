@@ -37,6 +37,7 @@ def sleep(kernel, ms, timeout=30):
     return int(m[1]), int(m[2]), int(m[3])
 
 
+@pytest.mark.points(3)
 def test_random_sleeps_last_that_long(kernel, rng):
     for ms in [1, rng.randrange(2, 50), rng.randrange(50, 3000)]:
         slept, n, _ = sleep(kernel, ms)
@@ -44,6 +45,7 @@ def test_random_sleeps_last_that_long(kernel, rng):
         assert abs(n - slept * TICK_HZ / 1_000_000) <= 1, f"{n} ticks in {slept} us"
 
 
+@pytest.mark.points(2)
 def test_sleep_waits_in_wfi(kernel, rng):
     ms = rng.randrange(4000, 8000)
     start = time.monotonic()
@@ -54,6 +56,7 @@ def test_sleep_waits_in_wfi(kernel, rng):
     assert wakeups <= n + 2, f"{wakeups} wakeups for {n} ticks in {ms} ms"
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("hz", [10, 250, 1000])
 def test_tick_rate_matches(kernel, rng, hz):
     assert kernel.cmd(f"tick {hz}") == f"tick rate {hz} Hz (every {1_000_000 // hz} us)"
@@ -65,6 +68,7 @@ def test_tick_rate_matches(kernel, rng, hz):
     assert ticks(kernel)[2] == 0, "no tick may be missed while the kernel sleeps"
 
 
+@pytest.mark.points(1)
 def test_uptime_is_monotonic_and_counts_ticks(kernel):
     readings = [uptime_us(kernel) for _ in range(5)]
     times = [r[0] for r in readings]
@@ -73,6 +77,7 @@ def test_uptime_is_monotonic_and_counts_ticks(kernel):
         assert abs(n - us * hz // 1_000_000) <= 1, f"{n} ticks after {us} us at {hz} Hz"
 
 
+@pytest.mark.points(2)
 def test_periodic_callbacks_do_not_drift(kernel, rng):
     ms, count = rng.randrange(1, 40), rng.randrange(5, 33)
     out = kernel.cmd(f"timers {ms} {count}", timeout=30)
@@ -85,6 +90,7 @@ def test_periodic_callbacks_do_not_drift(kernel, rng):
         assert int(ran) - int(due) == int(late) and int(late) < 500, f"firing {i} late {late} us"
 
 
+@pytest.mark.points(1)
 def test_bad_arguments_are_refused(kernel, rng):
     assert kernel.cmd("tick 0") == "usage: tick HZ   (1 to 10000)"
     assert kernel.cmd(f"tick {rng.randrange(10001, 10**6)}") == "usage: tick HZ   (1 to 10000)"
@@ -94,6 +100,7 @@ def test_bad_arguments_are_refused(kernel, rng):
     assert ticks(kernel)[0] == TICK_HZ, "a refused rate leaves the tick as it was"
 
 
+@pytest.mark.points(1)
 def test_sleep_longer_than_the_32_bit_compare(kernel):
     """The compare registers match the low 32 bits of the counter: a deadline more
     than 2^31 us ahead cannot be armed directly (it would look passed). 2500 s of
@@ -104,6 +111,7 @@ def test_sleep_longer_than_the_32_bit_compare(kernel):
     assert abs(n - 2500) <= 1
 
 
+@pytest.mark.points(2)
 def test_ticks_missed_with_interrupts_off_are_counted_and_the_tick_goes_on(kernel, rng):
     """`cli MS` holds interrupts off for several tick periods. The late tick must
     count what it missed and arm a deadline still ahead: arming the one that has

@@ -5,6 +5,8 @@ add up; exhaustion, double frees and bogus frees refused while the kernel goes o
 
 import re
 
+import pytest
+
 LESSON = 6
 
 PAGE = 4096
@@ -34,6 +36,7 @@ def kernel_end_phys(lesson):
     return lesson.virt_to_phys(lesson.symbol("__kernel_end"))
 
 
+@pytest.mark.points(1)
 def test_ram_size_comes_from_the_firmware(kernel):
     m = re.search(r"^ram: 0x([0-9a-f]{8})-0x([0-9a-f]{8}), (\d+) MB \((.*)\)$",
                   kernel.boot_text, re.M)
@@ -43,7 +46,8 @@ def test_ram_size_comes_from_the_firmware(kernel):
     assert (st["base"], st["end"]) == (0, QEMU_RAM)
 
 
-def test_random_alloc_free_sequences(kernel, lesson, rng):
+@pytest.mark.points(4)
+def test_random_alloc_free_sequences(kernel, lesson, rng, credit):
     st0 = stats(kernel)
     live = {}                                   # address -> frame count
     kend = kernel_end_phys(lesson)
@@ -65,6 +69,7 @@ def test_random_alloc_free_sequences(kernel, lesson, rng):
                 assert addr + count * PAGE <= other or other + n * PAGE <= addr, \
                     f"0x{addr:08x} overlaps the live run at 0x{other:08x}"
             live[addr] = count
+        credit.part(step, 120)          # graded: the steps done right before a miss
         if step % 15 == 0:
             st = stats(kernel)
             # (later lessons allocate frames of their own at boot: count from there)
@@ -75,6 +80,7 @@ def test_random_alloc_free_sequences(kernel, lesson, rng):
     assert stats(kernel) == st0, "after freeing everything, the counts are back"
 
 
+@pytest.mark.points(2)
 def test_exhaustion_is_an_error_not_a_crash(kernel, rng):
     st = stats(kernel)
     everything = alloc(kernel, st["free"])
@@ -90,6 +96,7 @@ def test_exhaustion_is_an_error_not_a_crash(kernel, rng):
     assert stats(kernel) == st
 
 
+@pytest.mark.points(1)
 def test_double_free_is_refused(kernel, rng):
     addrs = [alloc(kernel) for _ in range(rng.randrange(2, 6))]
     victim = rng.choice(addrs)
@@ -100,6 +107,7 @@ def test_double_free_is_refused(kernel, rng):
     assert stats(kernel) == before, "a refused free changes nothing"
 
 
+@pytest.mark.points(1)
 def test_partial_run_free_changes_nothing(kernel):
     a = alloc(kernel, 2)
     b = alloc(kernel, 1)
@@ -112,6 +120,7 @@ def test_partial_run_free_changes_nothing(kernel):
     assert kernel.cmd(f"free {a:#x} 2") == f"freed 2 frames at 0x{a:08x}"
 
 
+@pytest.mark.points(1)
 def test_bogus_frees_are_refused(kernel, lesson, rng):
     kend = kernel_end_phys(lesson)
     before = stats(kernel)

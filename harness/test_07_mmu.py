@@ -31,6 +31,7 @@ def word_aligned(rng, lo, hi):
     return rng.randrange(lo, hi) & ~3
 
 
+@pytest.mark.points(2)
 def test_kernel_runs_in_the_high_half(kernel, lesson):
     for sym in ("_start", "kernel_main", "vectors", "__bss_start", "svc_stack_top"):
         assert lesson.symbol(sym) >= KERNEL_BASE, f"{sym} is not in the high half"
@@ -50,6 +51,7 @@ def test_kernel_runs_in_the_high_half(kernel, lesson):
     assert int(m[4], 16) & 3 == 1, "domain 0 must be a client (permissions checked)"
 
 
+@pytest.mark.points(1)
 def test_l1_maps_only_the_high_half(kernel, lesson):
     lines = kernel.cmd("l1").splitlines()
     ranges = [re.match(r"0x([0-9a-f]{8})-0x([0-9a-f]{8}) -> (.*)$", line) for line in lines]
@@ -63,6 +65,7 @@ def test_l1_maps_only_the_high_half(kernel, lesson):
     assert re.fullmatch(r"L2 table at 0x[0-9a-f]{8}", table[0xFFF00000])
 
 
+@pytest.mark.points(2)
 def test_null_access_faults(boot, lesson):
     m = fault(boot, lesson, "crash abort 0")
     assert (m["kind"], m["fault"], m["access"]) == ("data abort", "translation (section)", "read")
@@ -71,6 +74,7 @@ def test_null_access_faults(boot, lesson):
     assert int(m["pc"], 16) == lesson.symbol("crash_load_insn")
 
 
+@pytest.mark.points(2)
 @pytest.mark.parametrize("region", ["user", "kernel-space", "after-image"])
 def test_unmapped_addresses_fault(boot, lesson, rng, region):
     end = lesson.symbol("__kernel_end")
@@ -88,6 +92,7 @@ def test_unmapped_addresses_fault(boot, lesson, rng, region):
     assert int(m["fsr"], 16) == fs | (0x800 if write else 0)
 
 
+@pytest.mark.points(2)
 def test_kernel_text_is_read_only(boot, lesson, rng):
     addr = word_aligned(rng, lesson.symbol("__text_start"), lesson.symbol("__text_end"))
     m = fault(boot, lesson, f"crash abort {addr:#x} {rng.randrange(1 << 32):#x}")
@@ -95,6 +100,7 @@ def test_kernel_text_is_read_only(boot, lesson, rng):
     assert int(m["far"], 16) == addr
 
 
+@pytest.mark.points(1)
 def test_kernel_text_reads_what_the_elf_holds(kernel, lesson, rng):
     image = lesson.img.read_bytes()
     for _ in range(4):
@@ -105,6 +111,7 @@ def test_kernel_text_reads_what_the_elf_holds(kernel, lesson, rng):
             f"read 0x{expected:08x} from 0x{addr:08x}: no fault"
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("region", ["rodata", "bss", "devices"])
 def test_data_and_devices_are_not_executable(boot, lesson, rng, region):
     lo, hi, status = {"rodata": (lesson.symbol("__rodata_start"), lesson.symbol("__rodata_end"),
@@ -118,6 +125,7 @@ def test_data_and_devices_are_not_executable(boot, lesson, rng, region):
     assert int(m["pc"], 16) == int(m["far"], 16) == addr
 
 
+@pytest.mark.points(1)
 def test_jump_to_unmapped_address(boot, lesson, rng):
     addr = word_aligned(rng, 0x1000, KERNEL_BASE)
     m = fault(boot, lesson, f"crash jump {addr:#x}")

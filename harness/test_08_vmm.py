@@ -57,6 +57,7 @@ def vmstat(kernel):
     return int(m[1]), int(m[3])
 
 
+@pytest.mark.points(3)
 def test_map_write_read_unmap_then_fault(kernel, rng):
     pages = random_pages(rng, 4, 3)
     values = {}
@@ -78,6 +79,7 @@ def test_map_write_read_unmap_then_fault(kernel, rng):
     assert kernel.wait_exit() != 0
 
 
+@pytest.mark.points(1)
 def test_l2_tables_follow_the_megabytes(kernel, rng):
     base_tables, base_frames = vmstat(kernel)
     pages = random_pages(rng, rng.randrange(3, 9), rng.randrange(1, 4))
@@ -96,6 +98,7 @@ def test_l2_tables_follow_the_megabytes(kernel, rng):
     assert vmstat(kernel) == (base_tables, base_frames)
 
 
+@pytest.mark.points(2)
 def test_two_vas_alias_one_frame(kernel, rng):
     (mb1, p1), (mb2, p2) = [(mb, idx[0]) for mb, idx in random_pages(rng, 2, 1).items()]
     va1, va2 = va_of(mb1, p1), va_of(mb2, p2)
@@ -110,6 +113,7 @@ def test_two_vas_alias_one_frame(kernel, rng):
     assert unmap_page(kernel, va1)[0] == pa
 
 
+@pytest.mark.points(2)
 def test_a_stale_translation_is_never_used(kernel, rng):
     """QEMU keeps TLB entries until they are invalidated (docs/qemu.md): if unmap
     forgot tlb_invalidate_mva, the old frame would still answer through va."""
@@ -140,6 +144,7 @@ def parse_walk(out):
             (int(l2e[1], 16), int(l2e[2], 16)) if l2e else None, int(pa[1], 16) if pa else None)
 
 
+@pytest.mark.points(2)
 def test_walk_agrees_with_the_tables_in_physical_memory(boot, lesson, rng):
     k = boot(monitor=True)
     k.read_boot()
@@ -178,6 +183,7 @@ def heap_stats(kernel):
     return tuple(int(x) for x in m.groups())   # pages, used bytes, used, free bytes, free
 
 
+@pytest.mark.points(3)
 def test_heap_blocks_are_distinct_and_hold_their_data(kernel, rng):
     # Later lessons allocate at boot (lesson 09: the idle thread's stack): count
     # from what is there.
@@ -216,6 +222,7 @@ def test_heap_blocks_are_distinct_and_hold_their_data(kernel, rng):
     assert nfree <= max(nfree0, 1), "freed neighbours must merge back into one block"
 
 
+@pytest.mark.points(1)
 def test_bad_requests_are_refused(kernel, rng):
     va = rng.randrange(MAP_LO, MAP_HI, PAGE)
     assert kernel.cmd(f"map {va + 4:#x}") == f"error: cannot map 0x{va + 4:08x}: not page-aligned"
@@ -237,6 +244,7 @@ def test_bad_requests_are_refused(kernel, rng):
     assert kernel.cmd(f"kfree {addr:#x}") == f"error: 0x{addr:08x} is not an allocated heap block"
 
 
+@pytest.mark.points(1)
 def test_gdb_pios_walk_reads_the_tables(lesson, rng):
     """The repo's GDB command pios-walk, used as `make debug` loads it (gdb batch
     mode, stopped in the shell): it must find what the MMU finds, reading the

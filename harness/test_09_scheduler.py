@@ -43,6 +43,7 @@ def stop(kernel):
     return int(m[1]), int(m[2])
 
 
+@pytest.mark.points(2)
 @pytest.mark.parametrize("mode", ["yield", "spin"])
 def test_both_tasks_progress(kernel, rng, mode):
     start(kernel, mode)
@@ -59,6 +60,7 @@ def test_both_tasks_progress(kernel, rng, mode):
         assert 0.5 <= steps_a / steps_b <= 2
 
 
+@pytest.mark.points(3)
 def test_spinning_tasks_do_not_starve_the_shell(kernel, rng):
     start(kernel, "spin")
     for _ in range(3):
@@ -72,6 +74,7 @@ def test_spinning_tasks_do_not_starve_the_shell(kernel, rng):
     stop(kernel)
 
 
+@pytest.mark.points(2)
 def test_sleep_blocks_and_idle_runs(kernel, rng):
     assert kernel.cmd(f"tick {HZ}").startswith("tick rate")
     before = ps(kernel)
@@ -90,6 +93,7 @@ def total_ticks(kernel):
     return int(re.search(r": (\d+) ticks,", kernel.cmd("ticks"))[1])
 
 
+@pytest.mark.points(2)
 def test_switches_follow_the_tick(kernel, rng):
     """Each tick ends a slice and hands the CPU to the other task: at least one
     switch per tick of the sleep, and at most one per tick in all (plus a few for
@@ -107,6 +111,7 @@ def test_switches_follow_the_tick(kernel, rng):
     stop(kernel)
 
 
+@pytest.mark.points(1)
 def test_demo_prints_progress(kernel):
     start(kernel, "spin", print_ms=5)
     kernel.send("sleep 25\r")
@@ -122,6 +127,7 @@ def test_demo_prints_progress(kernel):
         assert c == sorted(c) and len(set(c)) == len(c), "progress only grows"
 
 
+@pytest.mark.points(1)
 def test_bench_switches_and_reports(kernel, rng):
     n = rng.randrange(200, 2000)
     before = ps(kernel)["shell"]["switches"]
@@ -132,6 +138,7 @@ def test_bench_switches_and_reports(kernel, rng):
     assert ps(kernel)["shell"]["switches"] - before >= n
 
 
+@pytest.mark.points(1)
 def test_demo_misuse_is_refused(kernel):
     start(kernel, "yield")
     assert kernel.cmd("demo start spin") == "error: the demo is running already (demo stop)"

@@ -35,6 +35,7 @@ def run_beside(kernel, line, timeout=60):
     return text, int(m[1]), int(m[2])
 
 
+@pytest.mark.points(2)
 def test_hello_gets_its_arguments(kernel, rng):
     args = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randrange(1, 9)))
             for _ in range(rng.randrange(0, 5))]
@@ -43,11 +44,13 @@ def test_hello_gets_its_arguments(kernel, rng):
     assert status == 0
 
 
+@pytest.mark.points(1)
 def test_exit_status_reaches_the_shell(kernel, rng):
     for status in rng.sample(range(1, 256), 3) + [0]:
         assert run(kernel, f"exit {status}")[2] == status
 
 
+@pytest.mark.points(3)
 def test_two_processes_interleave(kernel, rng):
     """pair starts two counters with spawn at the same moment and waits for both:
     their lines must interleave, each in order, and both exit statuses come back.
@@ -67,6 +70,7 @@ def test_two_processes_interleave(kernel, rng):
     assert status == 0
 
 
+@pytest.mark.points(3)
 def test_same_address_different_memory(kernel, rng):
     v1, v2 = rng.sample(range(1, 1 << 32), 2)
     bg = int(re.search(r"\[pid (\d+)\]", kernel.cmd(f"run memcheck {v1:#x} 6 &"))[1])
@@ -84,6 +88,7 @@ def test_same_address_different_memory(kernel, rng):
     ("null", r"data abort at pc 0x[0-9a-f]{8}: translation \((section|page)\) fault on read of 0x00000000"),
     ("write", r"data abort at pc 0x[0-9a-f]{8}: permission \(page\) fault on write of 0x000100[0-9a-f]{2}"),
 ])
+@pytest.mark.points(2)
 def test_faulting_program_is_killed_and_the_kernel_goes_on(kernel, rng, kind, expect):
     out, pid, status = run(kernel, f"fault {kind}")
     assert re.fullmatch(rf"\[pid {pid} fault\] killed: {expect}", out), out
@@ -92,6 +97,7 @@ def test_faulting_program_is_killed_and_the_kernel_goes_on(kernel, rng, kind, ex
     assert kernel.cmd(f"echo {word}") == word
 
 
+@pytest.mark.points(2)
 def test_program_cannot_touch_kernel_memory(kernel, lesson, rng):
     addr = rng.randrange(lesson.symbol("__kernel_start"), lesson.symbol("__kernel_end"), 4)
     out, pid, status = run(kernel, f"fault kernel {addr:#x}")
@@ -104,6 +110,7 @@ def test_program_cannot_touch_kernel_memory(kernel, lesson, rng):
     assert f"prefetch abort at pc 0x{addr & ~3:08x}" in out
 
 
+@pytest.mark.points(2)
 def test_bad_pointers_get_efault(kernel):
     out, _, status = run(kernel, "badptr")
     results = dict(re.findall(r"^(.+?) (-?\d+)$", out, re.M))
@@ -115,6 +122,7 @@ def test_bad_pointers_get_efault(kernel):
     assert status == 0
 
 
+@pytest.mark.points(1)
 def test_sbrk_grows_and_shrinks_the_heap(kernel, rng):
     pages = rng.randrange(1, 24)
     out, _, status = run(kernel, f"sbrk {pages}")
@@ -126,6 +134,7 @@ def test_sbrk_grows_and_shrinks_the_heap(kernel, rng):
     assert status == 0
 
 
+@pytest.mark.points(1)
 def test_fuzzer_leaves_the_kernel_alive(kernel, rng):
     for seed in rng.sample(range(1, 1 << 31), 3):
         out, _, status = run(kernel, f"fuzz {seed} 1500", timeout=120)
@@ -135,6 +144,7 @@ def test_fuzzer_leaves_the_kernel_alive(kernel, rng):
     assert "alive" not in kernel.cmd("procs"), "no process left behind"
 
 
+@pytest.mark.points(1)
 def test_kill_ends_a_background_process(kernel):
     # memcheck sleeps quietly (a printing process could write into the echo of the
     # next command)
@@ -148,6 +158,7 @@ def test_kill_ends_a_background_process(kernel):
     assert kernel.cmd(f"kill {pid}") == f"error: no process {pid}"
 
 
+@pytest.mark.points(1)
 def test_unknown_programs_and_no_children(kernel):
     assert kernel.cmd("run nosuchprogram") == "error: cannot run nosuchprogram: no such program"
     assert kernel.cmd("wait") == "error: no child processes"
@@ -160,6 +171,7 @@ ELF_FIELDS = {       # offset: what it holds (ELF32 header, program headers at 0
 }
 
 
+@pytest.mark.points(2)
 def test_elf_loader_checks_every_header_field(kernel, rng):
     """Corrupt one byte of a header field at random: the loader must say why it
     refuses (or accept a change that keeps the file valid), and never crash."""

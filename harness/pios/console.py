@@ -25,7 +25,8 @@ class Kernel:
     def __init__(self, cmd, log_path, timeout=10.0):
         self.qemu_cmd = cmd
         self.timeout = timeout
-        self.log = CappedLog(log_path)
+        self.flooded = False
+        self.log = CappedLog(log_path, on_full=self._flood)
         self.log.write("$ " + " ".join(cmd) + "\n")
         # QEMU's own messages (warnings, errors) go to a file of their own: mixed into
         # the serial stream they would break the matching of the kernel's output.
@@ -45,11 +46,20 @@ class Kernel:
         self.child.logfile_read = self.log
         self.exit_status = None
 
+    def _flood(self):
+        """The log is full: a kernel that prints this much is flooding its console.
+        Stop it, or every test would wait out its timeout matching megabytes."""
+        self.flooded = True
+        self.child.proc.kill()
+
     # ---- waiting for output -------------------------------------------------------
     def _describe(self, what, err):
         seen = (self.child.before or "")[-600:]
         kind = "the kernel stopped (QEMU exited)" if isinstance(err, pexpect.EOF) \
             else f"nothing matched within {self.timeout if err is None else err.timeout_used}s"
+        if self.flooded:
+            kind = (f"output flood: the kernel printed over {self.log.limit >> 20} MB, "
+                    "so it was stopped")
         return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
 
     def expect(self, pattern, timeout=None, what=None):

@@ -67,8 +67,9 @@ class CappedLog:
     """A log file that stops growing at `limit` bytes (a kernel that floods its
     console must not fill the disk)."""
 
-    def __init__(self, path, limit=4 << 20):
+    def __init__(self, path, limit=4 << 20, on_full=None):
         self.path = Path(path)
+        self.on_full = on_full          # called once, when the limit is reached
         self.file = open(self.path, "w", encoding="utf-8", errors="replace")
         self.limit = limit
         self.written = 0
@@ -79,6 +80,8 @@ class CappedLog:
             if not self.truncated:
                 self.file.write("\n[... log truncated: over %d bytes ...]\n" % self.limit)
                 self.truncated = True
+                if self.on_full:
+                    self.on_full()
             return
         text = text[: self.limit - self.written]
         self.written += len(text)

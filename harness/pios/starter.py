@@ -1,0 +1,312 @@
+"""Solution regions and the student starter they turn into.
+
+A reference lesson marks the code a student writes:
+
+    /* BEGIN SOLUTION
+     * TODO: what the student writes here, in a sentence or three.
+     * STUB:
+     * return -1;
+     */
+    ...reference code...
+    /* END SOLUTION */
+
+The TODO text and the STUB lines are optional (a bare `/* BEGIN SOLUTION */` is a
+region with neither). In a starter, a region the lesson itself introduces becomes its
+TODO comment followed by the stub, so the file still compiles under -Werror and the
+kernel still boots; a region the lesson inherits unchanged from the previous lesson
+keeps its reference code (the student wrote it last time), only without the markers.
+
+"Introduced by lesson N" is decided by comparison, not by a tag that could go stale:
+a region of lessons/NN/file is lesson N's own unless the previous lesson's copy of
+the same file has a region with exactly the same text. A lesson that reworks an
+earlier region (lesson 03's start.S sets up four stacks where lesson 01 set one)
+owns the reworked region, and its stub holds the earlier lesson's code.
+"""
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCE_SUFFIXES = {".c", ".S", ".h", ".ld", ".mk"}
+
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)/\* BEGIN SOLUTION\b(?P<rest>.*)$")
+END_RE = re.compile(r"^[ \t]*/\* END SOLUTION \*/[ \t]*$")
+
+
+class RegionError(ValueError):
+    """A malformed region: the message names the file and line."""
+
+
+@dataclass
+class Region:
+    path: str           # file the region is in (for messages)
+    line: int           # 1-based line of BEGIN
+    end_line: int       # 1-based line of END
+    indent: str         # indentation of the BEGIN line
+    todo: str           # the TODO text ('' if none)
+    stub: list          # the stub's lines, without indentation
+    text: str           # the whole region, BEGIN to END, as written
+
+    @property
+    def where(self):
+        return f"{self.path}:{self.line}"
+
+
+def _header_lines(lines, i, path):
+    """The BEGIN comment starting at lines[i]: returns (its inner lines, index of its
+    last line)."""
+    first = BEGIN_RE.match(lines[i]).group("rest")
+    if first.rstrip().endswith("*/"):
+        return [first.rstrip()[:-2]], i
+    inner = [first]
+    for j in range(i + 1, len(lines)):
+        if "*/" in lines[j]:
+            inner.append(lines[j][: lines[j].index("*/")])
+            return inner, j
+        inner.append(lines[j])
+    raise RegionError(f"{path}:{i + 1}: BEGIN SOLUTION comment is never closed")
+
+
+def _parse_header(inner):
+    """Split a BEGIN comment's lines into the TODO text and the STUB lines."""
+    todo, stub, mode = [], [], None
+    for raw in inner:
+        line = re.sub(r"^\s*\* ?", "", raw).rstrip() if raw.lstrip().startswith("*") \
+            else raw.strip()
+        if line.startswith("TODO:"):
+            mode, line = "todo", line[5:].strip()
+        elif line.startswith("STUB:"):
+            mode, line = "stub", line[5:].strip()
+        if mode == "todo":
+            todo.append(line)
+        elif mode == "stub":
+            stub.append(line)
+    while stub and not stub[0]:
+        stub.pop(0)
+    while stub and not stub[-1]:
+        stub.pop()
+    return " ".join(t for t in todo if t).strip(), stub
+
+
+def parse(text, path="<text>"):
+    """The solution regions of a source file, in order. Raises RegionError on a
+    nested, unclosed or unopened region."""
+    lines = text.split("\n")
+    regions, i = [], 0
+    while i < len(lines):
+        if END_RE.match(lines[i]):
+            raise RegionError(f"{path}:{i + 1}: END SOLUTION without a BEGIN")
+        m = BEGIN_RE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        inner, hdr_end = _header_lines(lines, i, path)
+        todo, stub = _parse_header(inner)
+        j = hdr_end + 1
+        while j < len(lines) and not END_RE.match(lines[j]):
+            if BEGIN_RE.match(lines[j]):
+                raise RegionError(f"{path}:{j + 1}: BEGIN SOLUTION inside the region "
+                                  f"that starts at line {i + 1}")
+            j += 1
+        if j == len(lines):
+            raise RegionError(f"{path}:{i + 1}: BEGIN SOLUTION without an END")
+        regions.append(Region(path, i + 1, j + 1, m.group("indent"), todo, stub,
+                              "\n".join(lines[i:j + 1])))
+        i = j + 1
+    return regions
+
+
+def _lesson_prefix(lesson_name):
+    return lesson_name[:2]
+
+
+def stub_text(region, lesson_name):
+    """What a region the lesson owns becomes in the starter."""
+    ind = region.indent
+    words = region.todo or "write this part (see the lesson's README)"
+    wrapped = _wrap(f"TODO({_lesson_prefix(lesson_name)}): {words}", 84 - len(ind))
+    out = [f"{ind}/* {wrapped[0]}"] + [f"{ind} * {w}" for w in wrapped[1:]]
+    out[-1] += " */"
+    out += [f"{ind}{s}" if s else "" for s in region.stub]
+    return "\n".join(out)
+
+
+def _wrap(text, width):
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    return lines + [cur] if cur else lines or [""]
+
+
+def kept_text(region):
+    """An inherited region in the starter: its reference code, markers dropped."""
+    lines = region.text.split("\n")
+    _, hdr_end = _header_lines(lines, 0, region.path)
+    return "\n".join(lines[hdr_end + 1:-1])
+
+
+def owned(regions, previous_regions):
+    """Which of a file's regions are the lesson's own (not in the previous lesson)."""
+    before = {r.text for r in previous_regions}
+    return [r for r in regions if r.text not in before]
+
+
+def source_files(lesson_dir):
+    """A lesson's source files (relative paths), build outputs left out."""
+    lesson_dir = Path(lesson_dir)
+    return sorted(p.relative_to(lesson_dir) for p in lesson_dir.rglob("*")
+                  if p.is_file() and "build" not in p.relative_to(lesson_dir).parts
+                  and (p.suffix in SOURCE_SUFFIXES))
+
+
+def lesson_regions(lesson_dir, previous_dir=None):
+    """{relative path: (all regions, the lesson's own)} for one lesson folder."""
+    result = {}
+    for rel in source_files(lesson_dir):
+        text = (Path(lesson_dir) / rel).read_text()
+        regions = parse(text, str(rel))
+        if not regions:
+            continue
+        prev = []
+        if previous_dir is not None and (Path(previous_dir) / rel).exists():
+            prev = parse((Path(previous_dir) / rel).read_text(), str(rel))
+        result[str(rel)] = (regions, owned(regions, prev))
+    return result
+
+
+def starter_text(text, own, lesson_name, path="<text>"):
+    """A source file's starter version: own regions stubbed, others unmarked.
+    Returns (text, [(line in the new text, region) for each stubbed region])."""
+    regions = parse(text, path)
+    own_texts = {r.text for r in own}
+    lines = text.split("\n")
+    out, stubbed, pos = [], [], 0
+    for r in regions:
+        out += lines[pos:r.line - 1]
+        if r.text in own_texts:
+            stubbed.append((len(out) + 1, r))
+            new = stub_text(r, lesson_name)
+        else:
+            new = kept_text(r)
+        out += new.split("\n") if new else []
+        pos = r.end_line
+    out += lines[pos:]
+    return "\n".join(out), stubbed
+
+
+def make_starter_lesson(lesson_dir, previous_dir, dest):
+    """Write the starter version of one lesson folder to dest. Returns a list of
+    (path, line, todo) for the regions the student must write (for the README)."""
+    lesson_dir, dest = Path(lesson_dir), Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(lesson_dir, dest, ignore=shutil.ignore_patterns("build"))
+    todos = []
+    for rel in source_files(lesson_dir):
+        prev = Path(previous_dir) / rel if previous_dir else None
+        text = (lesson_dir / rel).read_text()
+        prev_regions = parse(prev.read_text(), str(rel)) if prev and prev.exists() else []
+        own = owned(parse(text, str(rel)), prev_regions)
+        new, stubbed = starter_text(text, own, lesson_dir.name, str(rel))
+        (dest / rel).write_text(new)
+        todos += [(str(rel), line, r.todo) for line, r in stubbed]
+    return todos
+
+
+# ---- whole trees: what a student gets ---------------------------------------------
+
+# What a student's tree holds besides its one lesson (paths relative to the root).
+TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
+# Never handed out: the grader's fixtures hold reference code (mutants are patches of
+# it), and logs or caches are not course material.
+TREE_IGNORE = shutil.ignore_patterns("mutants", "logs", "__pycache__", ".pytest_cache",
+                                     "build", "node_modules", "*.pyc")
+SLIDE_FILES = ["Makefile", "package.json", "package-lock.json", ".marprc.yml", "themes"]
+
+
+def previous_lesson_dir(root, lesson_dir):
+    """The lesson before lesson_dir in root's course, or None for the first."""
+    lessons = sorted(d for d in (Path(root) / "lessons").glob("[0-9][0-9]-*") if d.is_dir())
+    i = lessons.index(Path(lesson_dir))
+    return lessons[i - 1] if i > 0 else None
+
+
+def make_starter_tree(root, lesson_dir, dest):
+    """A student's tree for one lesson: the build rules, harness and docs, the
+    lesson's slide deck, and the lesson folder with its own regions stubbed.
+    Writes README.md (what to do, how to test) and returns the TODO list."""
+    root, lesson_dir, dest = Path(root), Path(lesson_dir), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in TREE_FILES:
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=TREE_IGNORE, dirs_exist_ok=True)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    slides = root / "slides"
+    (dest / "slides").mkdir(exist_ok=True)
+    for name in SLIDE_FILES + [lesson_dir.name + ".md"]:
+        src = slides / name
+        if src.is_dir():
+            shutil.copytree(src, dest / "slides" / name, dirs_exist_ok=True)
+        elif src.exists():
+            shutil.copy2(src, dest / "slides" / name)
+    todos = make_starter_lesson(lesson_dir, previous_lesson_dir(root, lesson_dir),
+                                dest / "lessons" / lesson_dir.name)
+    (dest / "README.md").write_text(student_readme(lesson_dir.name, todos))
+    workflow = root / "harness" / "grading" / "classroom.yml"
+    if workflow.exists():           # GitHub grades every push (harness/README.md)
+        (dest / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+        (dest / ".github" / "workflows" / "piOS.yml").write_text(
+            workflow.read_text().replace("@LESSON@", lesson_dir.name))
+    return todos
+
+
+def student_readme(name, todos):
+    n = int(name[:2])
+    lines = [
+        f"# piOS lesson {name}",
+        "",
+        f"This branch holds lesson {name} of piOS, a small operating system for the",
+        "Raspberry Pi 1 / Zero. The kernel in `lessons/{0}/` builds and boots as it".format(name),
+        "is: everything earlier lessons built works. What this lesson adds is missing,",
+        f"and the places to write it are marked `TODO({name[:2]})`. Read",
+        f"`lessons/{name}/README.md` (and the slides, `slides/{name}.md`) first.",
+        "",
+        "## What to write",
+        "",
+    ]
+    for rel, line, todo in todos:
+        lines.append(f"- `lessons/{name}/{rel}:{line}`: {todo or 'see the README'}")
+    lines += [
+        "",
+        "## Build, run, test",
+        "",
+        "```sh",
+        f"make run L={n:02d}          # boot your kernel in QEMU (quit: Ctrl-A X)",
+        f"make test L={n:02d}         # this lesson's tests and every earlier lesson's",
+        f"make debug L={n:02d}        # QEMU halted at the first instruction + GDB",
+        f"make grade L={n:02d} SUB=.  # your score, as the grader will count it",
+        "```",
+        "",
+        "The first `make` installs what is missing (cross compiler, QEMU, Python",
+        "packages) on Debian or Ubuntu. Before you start, `make test` passes the",
+        "earlier lessons' tests and fails this lesson's: when this lesson's tests pass",
+        "too, you are done. The tests use random values (text, addresses, times), so a",
+        "kernel that only prints what they look for does not pass; a failing test",
+        "prints the seed to rerun it with the same values (`make test L=... "
+        "ARGS='--seed N'`).",
+        "",
+        "## Handing in",
+        "",
+        f"Hand in the folder `lessons/{name}/` (or the whole repository). Only the",
+        "sources in that folder (`*.c`, `*.S`, `*.h`) are graded: they are built with",
+        "the course's own Makefiles and `common/`, so changes elsewhere do not count.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,407 @@
+"""The grader and the starter generator, checked end to end.
+
+- The reference scores 100 % on every lesson; each lesson's starter builds, boots,
+  passes every earlier lesson's tests and fails the lesson's own.
+- Every mutant in grading/mutants.py loses points on the test meant to catch it.
+- Hostile and broken submissions get a clear note and a score, the grader never
+  crashes, and the submission is never changed.
+- The same submission gets the same score twice; a batch writes the class reports.
+
+Each case runs the real grader (a pytest run of its own on a fresh build tree), with
+a test selection where the point is the pipeline rather than every test.
+"""
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+HARNESS = Path(__file__).resolve().parent
+sys.path.insert(0, str(HARNESS))
+
+from pios import grade as G            # noqa: E402
+from pios import lessons as L          # noqa: E402
+from pios import starter as S          # noqa: E402
+from grading.mutants import MUTANTS    # noqa: E402
+
+ROOT = L.REPO_ROOT
+LESSONS = {l.name: l for l in L.find_lessons(ROOT)}
+
+
+def own_tests(name):
+    return [str(p) for p in HARNESS.glob(f"test_{name[:2]}_*.py")]
+
+
+def tree_hash(path):
+    """Everything about a folder the grader could change: names, kinds, contents."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames + [d for d in dirnames]):
+            p = Path(dirpath, name)
+            st = os.lstat(p)
+            h.update(f"{p.relative_to(path)} {st.st_mode} {st.st_size} {st.st_mtime_ns}".encode())
+            if p.is_file() and not p.is_symlink():
+                h.update(p.read_bytes())
+            elif p.is_symlink():
+                h.update(os.readlink(p).encode())
+    return h.hexdigest()
+
+
+def graded(name, sub, out, select=None, **kw):
+    """Grade and check the invariants every grading keeps: the submission unchanged,
+    every test reported, reports written."""
+    before = tree_hash(sub) if Path(sub).is_dir() else Path(sub).read_bytes()
+    r = G.grade(ROOT, LESSONS[name], sub, out, select=select, **kw)
+    after = tree_hash(sub) if Path(sub).is_dir() else Path(sub).read_bytes()
+    assert before == after, "the grader changed the submission"
+    gs = json.loads((Path(out) / "results.json").read_text())
+    assert gs["score"] == r["score"] and len(gs["tests"]) == len(r["tests"]) > 0
+    assert all({"name", "score", "max_score", "output"} <= set(t) for t in gs["tests"])
+    assert (Path(out) / "junit.xml").read_text().startswith("<?xml")
+    return r
+
+
+def by_test(r):
+    return {G.short_name(t["name"], r["lesson"]): t for t in r["tests"]}
+
+
+def copy_lesson(name, dest):
+    shutil.copytree(LESSONS[name].path, dest, ignore=shutil.ignore_patterns("build"))
+    return Path(dest)
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
+    path.write_text(text.replace(old, new))
+
+
+# ---- the reference and the starters ----------------------------------------------
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_reference_scores_full_marks(name, tmp_path):
+    """Graded with its own tests (the normal suite runs the earlier ones on it too)."""
+    r = graded(name, LESSONS[name].path, tmp_path / "out", select=own_tests(name))
+    failed = [t["name"] for t in r["tests"] if t["status"] != "passed"]
+    assert r["score"] == r["max_score"] > 0, f"reference lost points: {failed}\n{r['notes']}"
+    assert not r["notes"], r["notes"]
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_starter_passes_earlier_lessons_and_fails_its_own(name, tmp_path):
+    tree = tmp_path / "starter"
+    todos = S.make_starter_tree(ROOT, LESSONS[name].path, tree)
+    assert todos, "the starter has nothing to write"
+    assert all(t for _, _, t in todos), f"a region without TODO text: {todos}"
+    lesson_dir = tree / "lessons" / name
+    assert "BEGIN SOLUTION" not in "".join(p.read_text() for p in lesson_dir.rglob("*")
+                                           if p.suffix in S.SOURCE_SUFFIXES)
+    assert not list(tree.rglob("mutants.py")), "reference code in the starter"
+    r = graded(name, lesson_dir, tmp_path / "out")
+    assert not r["notes"], r["notes"]          # it builds: no build-failure note
+    own = f"test_{name[:2]}_"
+    earlier_lost = [t["name"] for t in r["tests"]
+                    if not t["name"].startswith(own) and t["status"] != "passed"]
+    own_passed = [t["name"] for t in r["tests"]
+                  if t["name"].startswith(own) and t["status"] == "passed"]
+    if name != "01-boot":           # lesson 01's starter does not boot: nothing before it
+        assert not earlier_lost, f"the starter fails earlier lessons' tests: {earlier_lost}"
+    assert not own_passed, f"the starter passes its own lesson's tests: {own_passed}"
+
+
+def test_student_tree_runs_its_own_tests(tmp_path):
+    """A student's tree is self-contained: its README's commands work in it."""
+    tree = tmp_path / "st"
+    S.make_starter_tree(ROOT, LESSONS["02-uart"].path, tree)
+    readme = (tree / "README.md").read_text()
+    assert "make test L=02" in readme and "TODO(02)" in readme
+    p = subprocess.run(["make", "-s", "-C", str(tree), "build", "L=02"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tree / "lessons/02-uart/build/kernel.img").exists()
+    assert sorted(d.name for d in (tree / "lessons").iterdir()) == ["02-uart"]
+
+
+def test_course_repository_has_a_branch_per_lesson(tmp_path):
+    repo = tmp_path / "course"
+    subprocess.run([sys.executable, str(HARNESS / "tools/pios-starter"), "--course",
+                    str(repo)], check=True, capture_output=True, timeout=300)
+    branches = subprocess.run(["git", "-C", str(repo), "branch", "--format=%(refname:short)"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(branches) == ["main"] + [f"lesson-{n:02d}" for n in range(1, 11)]
+    for n, name in enumerate(LESSONS, 1):
+        files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only",
+                                f"lesson-{n:02d}"], capture_output=True, text=True,
+                               check=True).stdout.split()
+        assert "README.md" in files and f"lessons/{name}/Makefile" in files
+        assert not [f for f in files if f.startswith("lessons/") and name not in f]
+        assert "harness/grading/mutants.py" not in files
+
+
+# ---- mutants ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("m", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_loses_points_where_expected(m, tmp_path):
+    sub = copy_lesson(m.lesson, tmp_path / m.lesson)
+    edit(sub / m.file, m.find, m.replace)
+    files = sorted({str(HARNESS / c.split("::")[0]) for c in m.catches})
+    r = graded(m.lesson, sub, tmp_path / "out", select=files)
+    tests = by_test(r)
+    for c in m.catches:
+        hits = [t for n, t in tests.items() if n.split("[")[0] == c.replace(".py::", "::")]
+        assert hits, f"no test {c}"
+        assert any(t["score"] < t["points"] for t in hits), \
+            f"mutant {m.name} ({m.why}) was not caught by {c}"
+
+
+# ---- hostile and broken submissions ------------------------------------------------
+
+TIMER = "05-timer"
+TIMER_TESTS = own_tests(TIMER)
+
+
+def test_build_error_scores_zero_and_shows_the_compiler(tmp_path):
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "timer.c", "static void tick_irq(void *arg)\n{",
+         "static void tick_irq(void *arg)\n{\n    this is not C;")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert r["score"] == 0 and r["max_score"] > 0
+    assert "timer.c:" in r["build_output"] and "error" in r["build_output"]
+    assert all(t["status"] == "not run" and "timer.c:" in t["output"] for t in r["tests"])
+    assert "timer.c:" in json.loads((tmp_path / "out/results.json").read_text())["output"]
+
+
+@pytest.mark.parametrize("how", ["hang", "crash-loop", "flood"])
+def test_kernel_that_never_reaches_its_prompt(how, tmp_path):
+    """Caught by the grader's first boot: every test fails at once with the reason,
+    instead of each waiting for its own timeout."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    bad = {"hang": "    for (;;)\n        ;\n",
+           "crash-loop": "    ((void (*)(void))0)();   /* back to the reset vector */\n",
+           "flood": "    for (;;)\n        kprintf(\"spam spam spam spam spam spam\\n\");\n"}[how]
+    edit(sub / "kernel.c", '    kprintf("Type \'help\' for the commands.\\n");\n',
+         '    kprintf("Type \'help\' for the commands.\\n");\n' + bad)
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert r["score"] == 0
+    assert all("did not boot" in t["output"] for t in r["tests"]), r["tests"][0]["output"]
+    assert r["execution_time"] < 120
+    if how == "flood":
+        assert "output flood" in r["tests"][0]["output"]
+
+
+def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    if (ms > 3000)\n        for (;;)\n            ;\n"
+         "    wakeups = timer_sleep_us((u64)ms * 1000);")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    tests = by_test(r)
+    assert tests["test_05_timer::test_sleep_waits_in_wfi"]["score"] == 0
+    assert "nothing matched" in tests["test_05_timer::test_sleep_waits_in_wfi"]["output"]
+    assert tests["test_05_timer::test_uptime_is_monotonic_and_counts_ticks"]["status"] == "passed"
+
+
+def test_kernel_that_prints_the_expected_text_without_the_work(tmp_path):
+    """`sleep` answers with the README's example line and does not sleep: the tests'
+    random lengths catch it."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    kprintf(\"slept 100 ms: 100000 us by the timer, 10 ticks, 11 wakeups\\n\");\n"
+         "    return 0;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    tests = by_test(r)
+    for name in ["test_random_sleeps_last_that_long", "test_sleep_waits_in_wfi"]:
+        assert tests[f"test_05_timer::{name}"]["score"] == 0, name
+
+
+def test_missing_huge_and_symlinked_sources_use_the_starter(tmp_path):
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    (sub / "timer.c").unlink()                                   # missing
+    (sub / "kernel.c").write_text("/* padding */\n" * 100000)    # 1.4 MB: refused
+    secret = tmp_path / "outside.c"
+    secret.write_text("int outside = 1;\n")
+    (sub / "uart.c").unlink()
+    (sub / "uart.c").symlink_to(secret)                          # symlink out
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    notes = "\n".join(r["notes"])
+    assert "timer.c: not in the submission" in notes
+    assert "refused kernel.c" in notes and "limit" in notes
+    assert "refused uart.c: a symbolic link" in notes
+    # the starter's timer.c does no timing: the lesson's own tests fail, but it builds
+    assert r["build_output"] and r["score"] < r["max_score"]
+    assert all(t["status"] != "not run" for t in r["tests"])
+
+
+def test_build_cannot_reach_outside_its_tree(tmp_path):
+    """The submission's Makefiles are never run, and sources that include files from
+    outside the lesson are refused."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (sub / "Makefile").write_text(f"all:\n\ttouch {victim}/pwned\n")
+    (sub / "evil.mk").write_text(f"$(shell touch {victim}/pwned-mk)\n")
+    text = (sub / "timer.c").read_text()
+    (sub / "timer.c").write_text('#include "/etc/passwd"\n' + text)
+    (sub / "gpio.h").write_text('#include "../../../../../../etc/hostname"\n'
+                                + (sub / "gpio.h").read_text())
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert list(victim.iterdir()) == []
+    notes = "\n".join(r["notes"])
+    assert "refused timer.c: it includes /etc/passwd" in notes
+    assert "refused gpio.h" in notes
+
+
+def test_archives_whole_trees_and_paths_out(tmp_path):
+    """A .zip of the whole repository and a .tar.gz of the lesson folder grade like
+    the folder; entries with absolute or ../ paths and symlinks are refused."""
+    src = LESSONS[TIMER].path
+    zpath = tmp_path / "alice.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for p in sorted(src.rglob("*")):
+            if p.is_file() and "build" not in p.parts:
+                z.write(p, f"piOS-main/lessons/{TIMER}/{p.relative_to(src)}")
+        z.writestr("../escape.c", "int x;\n")
+        z.writestr("/abs.c", "int y;\n")
+    tpath = tmp_path / "bob.tar.gz"
+    with tarfile.open(tpath, "w:gz") as t:
+        for p in sorted(src.iterdir()):
+            if p.is_file():
+                t.add(p, f"{TIMER}/{p.name}")
+        link = tarfile.TarInfo(f"{TIMER}/../../etc-link.c")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        t.addfile(link)
+    for archive in (zpath, tpath):
+        r = graded(TIMER, archive, tmp_path / f"out-{archive.name}", select=TIMER_TESTS)
+        assert r["score"] == r["max_score"], (archive.name, r["notes"])
+    assert (tmp_path / "escape.c").exists() is False
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    r = graded(TIMER, broken, tmp_path / "broken", select=TIMER_TESTS)
+    assert r["score"] == 0 and "cannot be read" in r["notes"][0]
+
+
+def test_no_lesson_folder_is_a_clear_zero(tmp_path):
+    sub = tmp_path / "empty"
+    (sub / "notes").mkdir(parents=True)
+    (sub / "notes/todo.txt").write_text("I will do it tomorrow\n")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert r["score"] == 0 and "no lesson folder found" in r["notes"][0]
+
+
+# ---- determinism and batches ------------------------------------------------------
+
+def half_broken(tmp_path):
+    sub = copy_lesson(TIMER, tmp_path / "half")
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    wakeups = timer_sleep_us((u64)ms * 900);")
+    return sub
+
+
+def test_same_submission_same_score(tmp_path):
+    sub = half_broken(tmp_path)
+    runs = [graded(TIMER, sub, tmp_path / f"out{i}", select=TIMER_TESTS) for i in range(3)]
+    assert 0 < runs[0]["score"] < runs[0]["max_score"]
+    assert len({r["seed"] for r in runs}) == 1
+    assert [[(t["name"], t["score"]) for t in r["tests"]] for r in runs[1:]] == \
+        [[(t["name"], t["score"]) for t in runs[0]["tests"]]] * 2
+
+
+def test_seed_depends_on_the_secret_and_the_submission(tmp_path):
+    ref = LESSONS[TIMER].path
+    sub = half_broken(tmp_path)
+    assert G.seed_for(LESSONS[TIMER], ref, "a") == G.seed_for(LESSONS[TIMER], ref, "a")
+    assert G.seed_for(LESSONS[TIMER], ref, "a") != G.seed_for(LESSONS[TIMER], ref, "b")
+    assert G.seed_for(LESSONS[TIMER], ref, "a") != G.seed_for(LESSONS[TIMER], sub, "a")
+
+
+def test_batch_grades_a_class(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(LESSONS[TIMER].path, subs / "alice", ignore=shutil.ignore_patterns("build"))
+    half_broken(tmp_path)
+    shutil.copytree(tmp_path / "half", subs / "bob")
+    with tarfile.open(subs / "carol.tar.gz", "w:gz") as t:
+        t.add(tmp_path / "half", "work")
+    (subs / "dave.zip").write_bytes(b"garbage")
+    lines = []
+    G.grade_batch(ROOT, LESSONS[TIMER], subs, tmp_path / "out", jobs=2,
+                  select=TIMER_TESTS, echo=lambda *a, **k: lines.append(a[0]))
+    assert len(lines) == 4 and all("/4]" in line for line in lines)
+    rows = (tmp_path / "out/class.csv").read_text().splitlines()
+    assert rows[0].startswith("student,score,max_score,percent,test_05_timer::")
+    got = {r.split(",")[0]: r.split(",")[3] for r in rows[1:]}
+    assert got["alice"] == "100.0" and got["dave"] == "0.0"
+    assert got["bob"] == got["carol"] and 0 < float(got["bob"]) < 100
+    summary = json.loads((tmp_path / "out/summary.json").read_text())
+    assert summary["submissions"] == 4 and sum(summary["distribution"].values()) == 4
+    for name in ("alice", "bob", "carol", "dave"):
+        assert (tmp_path / "out" / name / "results.json").exists()
+
+
+def test_command_line_grades_and_prints_a_table(tmp_path):
+    p = subprocess.run([sys.executable, str(HARNESS / "tools/pios-grade"), "05",
+                        str(half_broken(tmp_path)), "--out", str(tmp_path / "out"),
+                        "--only", "test_05_timer.py"], capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "TOTAL" in p.stdout and "test_05_timer::test_random_sleeps_last_that_long" in p.stdout
+    report = (tmp_path / "out/report.txt").read_text()
+    assert "serial log" in report            # what a student needs to fix a failure
+
+
+def test_gradescope_bundle_grades_like_gradescope(tmp_path):
+    """Unpack the bundle as Gradescope does (/autograder/source), put a submission
+    in /autograder/submission, run run_autograder: results.json appears, full marks."""
+    bundle = tmp_path / "ag.zip"
+    subprocess.run([sys.executable, str(HARNESS / "tools/pios-gradescope"), "02", str(bundle)],
+                   check=True, capture_output=True, timeout=120)
+    ag = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(ag / "source")
+        for info in z.infolist():            # extractall drops the executable bits
+            if info.external_attr >> 16 & 0o111:
+                os.chmod(ag / "source" / info.filename, 0o755)
+    for name in ("setup.sh", "run_autograder"):
+        assert os.access(ag / "source" / name, os.X_OK), name
+    shutil.copytree(LESSONS["02-uart"].path, ag / "submission",
+                    ignore=shutil.ignore_patterns("build"))
+    p = subprocess.run([str(ag / "source/run_autograder")], capture_output=True, text=True,
+                       timeout=600, env=dict(os.environ, AUTOGRADER=str(ag)))
+    assert p.returncode == 0, p.stdout + p.stderr
+    res = json.loads((ag / "results/results.json").read_text())
+    assert res["score"] == sum(t["max_score"] for t in res["tests"]) > 0, res["output"]
+
+
+def test_points_and_partial_credit(tmp_path):
+    """The points marker and the credit fixture, in a pytest run of their own."""
+    (tmp_path / "test_demo.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.points(4)\n"
+        "def test_three_of_four(credit):\n"
+        "    for i in range(4):\n"
+        "        assert i < 3, 'the fourth check fails'\n"
+        "        credit.part(i + 1, 4)\n"
+        "@pytest.mark.points(2)\n"
+        "def test_passes():\n"
+        "    pass\n"
+        "def test_default_points_failing():\n"
+        "    assert 1 == 2\n")
+    out = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "pios.grading", "-p",
+                    "no:cacheprovider", f"--results={out}", str(tmp_path / "test_demo.py")],
+                   cwd=tmp_path, capture_output=True, timeout=120,
+                   env=dict(os.environ, PYTHONPATH=str(HARNESS)))
+    got = {t["name"].split("::")[1]: (t["score"], t["points"], t["status"])
+           for t in json.loads(out.read_text())["tests"]}
+    assert got == {"test_three_of_four": (3.0, 4, "failed"), "test_passes": (2, 2, "passed"),
+                   "test_default_points_failing": (0.0, 1, "failed")}
+    assert "the fourth check fails" in json.loads(out.read_text())["tests"][0]["output"]
