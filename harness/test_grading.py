@@ -405,3 +405,36 @@ def test_points_and_partial_credit(tmp_path):
     assert got == {"test_three_of_four": (3.0, 4, "failed"), "test_passes": (2, 2, "passed"),
                    "test_default_points_failing": (0.0, 1, "failed")}
     assert "the fourth check fails" in json.loads(out.read_text())["tests"][0]["output"]
+
+
+def test_kernel_cannot_write_host_files_through_semihosting(tmp_path):
+    """Semihosting's SYS_OPEN/SYS_WRITE would reach the host's files; the harness's
+    QEMU refuses them (docs/qemu.md) while the exit call still works."""
+    victim = tmp_path / "semihosted"
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "kernel.c", "void kernel_main(void)\n{", f"""
+static int semihost_call(u32 op, void *arg)
+{{
+    register u32 r0 __asm__("r0") = op;
+    register void *r1 __asm__("r1") = arg;
+    __asm__ volatile("svc 0x123456" : "+r"(r0) : "r"(r1) : "memory", "lr");
+    return (int)r0;
+}}
+
+static void try_to_write_the_host(void)
+{{
+    static const char name[] = "{victim}";
+    static const char text[] = "written by the guest\\n";
+    u32 open_args[3] = {{(u32)name, 4, sizeof(name) - 1}};   /* mode 4: "w" */
+    int fd = semihost_call(0x01, open_args);                  /* SYS_OPEN */
+    u32 write_args[3] = {{(u32)fd, (u32)text, sizeof(text) - 1}};
+    semihost_call(0x05, write_args);                          /* SYS_WRITE */
+}}
+
+void kernel_main(void)
+{{
+    try_to_write_the_host();""")
+    r = graded(TIMER, sub, tmp_path / "out", select=[str(HARNESS / "test_02_uart.py")])
+    assert not victim.exists(), "the guest wrote a host file through semihosting"
+    tests = by_test(r)
+    assert tests["test_02_uart::test_halt_exits_with_status_0"]["status"] == "passed"
