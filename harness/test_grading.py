@@ -129,6 +129,13 @@ def test_student_tree_runs_its_own_tests(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert (tree / "lessons/02-uart/build/kernel.img").exists()
     assert sorted(d.name for d in (tree / "lessons").iterdir()) == ["02-uart"]
+    assert (tree / ".github/workflows/piOS.yml").read_text().count("02-uart") == 2
+    # the README's self-check: the student's own tree grades itself
+    p = subprocess.run(["make", "-s", "-C", str(tree), "grade", "L=02", "SUB=.",
+                        "ARGS=--only test_01_boot.py"], capture_output=True, text=True,
+                       timeout=300, cwd=tree)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "TOTAL" in p.stdout and (tree / "grades/02-uart/st/results.json").exists()
 
 
 def test_course_repository_has_a_branch_per_lesson(tmp_path):
@@ -137,7 +144,7 @@ def test_course_repository_has_a_branch_per_lesson(tmp_path):
                     str(repo)], check=True, capture_output=True, timeout=300)
     branches = subprocess.run(["git", "-C", str(repo), "branch", "--format=%(refname:short)"],
                               capture_output=True, text=True, check=True).stdout.split()
-    assert sorted(branches) == ["main"] + [f"lesson-{n:02d}" for n in range(1, 11)]
+    assert sorted(branches) == [f"lesson-{n:02d}" for n in range(1, 11)] + ["main"]
     for n, name in enumerate(LESSONS, 1):
         files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only",
                                 f"lesson-{n:02d}"], capture_output=True, text=True,

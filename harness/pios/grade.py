@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -88,15 +89,22 @@ class Intake:
                 self.notes.append(f"refused files after the first {MAX_FILES}")
             self.count += 1
             return
-        if size > MAX_FILE and Path(rel).suffix in SOURCE_SUFFIXES:
-            self.notes.append(f"refused {rel}: {size} bytes, over the {MAX_FILE}-byte "
-                              "limit for a source file")
+        source = Path(rel).suffix in SOURCE_SUFFIXES
+        if size <= MAX_FILE and self.total + size <= MAX_TOTAL:
+            with read() as src:         # what is really there, whatever a header says
+                data = src.read(MAX_FILE + 1)
+            size = len(data)
+        if size > MAX_FILE and source:
+            self.notes.append(f"refused {rel}: over the {MAX_FILE}-byte limit for a "
+                              "source file")
             return
         if size > MAX_FILE or self.total + size > MAX_TOTAL:
+            if source:
+                self.notes.append(f"refused {rel}: the submission is over "
+                                  f"{MAX_TOTAL >> 20} MiB")
             return      # not a source: never used, so not worth a note or the disk
         target.parent.mkdir(parents=True, exist_ok=True)
-        with read() as src, open(target, "wb") as out:
-            out.write(src.read(MAX_FILE + 1)[:MAX_FILE])
+        target.write_bytes(data)
         self.total += size
         self.count += 1
 
@@ -107,7 +115,8 @@ class Intake:
 
 def take_folder(src, intake):
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d not in ("build", ".git")
+        dirnames[:] = [d for d in dirnames if d not in ("build", ".git", "grades", "logs",
+                                                        "node_modules")
                        and not os.path.islink(os.path.join(dirpath, d))]
         for name in filenames:
             path = os.path.join(dirpath, name)
@@ -173,13 +182,16 @@ def find_lesson_folder(tree, lesson):
     """The folder in a submission that holds the lesson's sources."""
     tree = Path(tree)
     wanted = {p.name for p in lesson.path.iterdir() if p.suffix in SOURCE_SUFFIXES}
+    def sources(d):
+        return len(wanted & {p.name for p in d.iterdir() if p.is_file()})
+
     exact = [d for d in [tree, *sorted(p for p in tree.rglob("*") if p.is_dir())]
-             if d.name == lesson.name]
-    if exact:
-        return min(exact, key=lambda d: len(d.parts))
+             if d.name == lesson.name and sources(d)]
+    if exact:       # lessons/NN-name first, then the shallowest
+        return min(exact, key=lambda d: (d.parent.name != "lessons", len(d.parts)))
     best, best_n = None, 0
     for d in [tree, *sorted(p for p in tree.rglob("*") if p.is_dir())]:
-        n = len(wanted & {p.name for p in d.iterdir() if p.is_file()})
+        n = sources(d)
         if n > best_n:
             best, best_n = d, n
     if best is None:
@@ -288,15 +300,17 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None):
            "-n", str(jobs) if jobs > 1 else "0"]
     cmd += select or graded_test_files(lesson)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work))
+    p = subprocess.Popen(cmd, cwd=str(HARNESS), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=str(HARNESS), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=budget, env=env,
-                           stdin=subprocess.DEVNULL, start_new_session=True)
-        out = p.stdout.decode(errors="replace")
+        out, _ = p.communicate(timeout=budget)
         timed_out = False
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)       # pytest, its workers and their QEMUs
+        out, _ = p.communicate()
         timed_out = True
+    out = out.decode(errors="replace")
     results = json.loads(raw.read_text()) if raw.exists() else {"tests": []}
     return results, out, timed_out, junit
 
@@ -383,7 +397,12 @@ def combine(lesson, raw, notes, build_out, timed_out, seed, elapsed, select=None
     why = ("not run: the build failed" if build_out and not ran
            else "not run: the time budget for this submission ran out" if timed_out
            else "not run: the submission could not be graded (see the notes)")
-    for nodeid, points in collect(lesson, select):
+    try:
+        everything = collect(lesson, select)
+    except Exception as e:          # report what ran rather than nothing
+        notes = notes + [f"grader error: {e}"]
+        everything = [(t["name"], t["points"]) for t in raw["tests"]]
+    for nodeid, points in everything:
         t = ran.get(nodeid)
         if t is None:
             t = {"name": nodeid, "points": points, "score": 0.0, "status": "not run",
@@ -497,7 +516,12 @@ def grade_batch(root, lesson, folder, out_dir, secret="", jobs=None, budget=DEFA
                                select): name for name, path in subs}
         for i, f in enumerate(concurrent.futures.as_completed(futures), 1):
             name = futures[f]
-            r = results[name] = f.result()
+            try:
+                r = results[name] = f.result()
+            except Exception as e:      # e.g. a full disk: the rest of the class goes on
+                r = results[name] = {"lesson": lesson.name, "score": 0, "max_score": 0,
+                                     "percent": 0.0, "notes": [f"grader error: {e}"],
+                                     "execution_time": 0, "tests": []}
             flag = "" if not r["notes"] else f"  ({r['notes'][0][:60]})"
             echo(f"[{i:>{len(str(len(subs)))}}/{len(subs)}] {name:<24} "
                  f"{r['score']:>6g}/{r['max_score']:<4g} {r['percent']:5.1f}%  "
@@ -508,10 +532,12 @@ def grade_batch(root, lesson, folder, out_dir, secret="", jobs=None, budget=DEFA
 
 def write_class_reports(results, out_dir, elapsed):
     names = sorted(results)
-    tests = [t["name"] for t in results[names[0]]["tests"]]
+    full = max(results.values(), key=lambda r: len(r["tests"]))    # every test listed
+    tests = [t["name"] for t in full["tests"]]
     with open(out_dir / "class.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student", "score", "max_score", "percent"] + [short_name(t, results[names[0]]["lesson"]) for t in tests])
+        w.writerow(["student", "score", "max_score", "percent"]
+                   + [short_name(t, full["lesson"]) for t in tests])
         for n in names:
             by = {t["name"]: t["score"] for t in results[n]["tests"]}
             w.writerow([n, results[n]["score"], results[n]["max_score"],
@@ -548,7 +574,7 @@ def main(argv=None):
     ap.add_argument("submission", nargs="?", help="a folder, .zip or .tar.gz")
     ap.add_argument("--batch", metavar="DIR", help="grade every submission in DIR")
     ap.add_argument("--out", metavar="DIR", help="where reports go (default: grades/LESSON"
-                    " for a batch, SUBMISSION-grade otherwise)")
+                    " for a batch, grades/LESSON/NAME for one submission)")
     ap.add_argument("--root", default=str(L.REPO_ROOT), help="the reference piOS tree")
     ap.add_argument("--jobs", type=int, default=None,
                     help="submissions graded at once (default: one per core)")
@@ -578,7 +604,7 @@ def main(argv=None):
     if not a.submission:
         ap.error("give a submission, or --batch DIR")
     sub = Path(a.submission)
-    out = Path(a.out or f"{sub.resolve().name}-grade")
+    out = Path(a.out or Path("grades") / lesson.name / ARCHIVE_RE.sub("", sub.resolve().name))
     r = grade(root, lesson, sub, out, secret, a.jobs or os.cpu_count() or 1, a.budget,
               select, a.keep)
     print(table(r))

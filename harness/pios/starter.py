@@ -222,10 +222,11 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
 
 # What a student's tree holds besides its one lesson (paths relative to the root).
 TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
-# Never handed out: the grader's fixtures hold reference code (mutants are patches of
-# it), and logs or caches are not course material.
-TREE_IGNORE = shutil.ignore_patterns("mutants", "logs", "__pycache__", ".pytest_cache",
-                                     "build", "node_modules", "*.pyc")
+# Never handed out: the mutants are reference code with one mistake each, and their
+# test needs them; logs and caches are not course material.
+TREE_IGNORE = shutil.ignore_patterns("mutants.py", "test_grading.py", "logs", "build",
+                                     "__pycache__", ".pytest_cache", "node_modules",
+                                     "*.pyc")
 SLIDE_FILES = ["Makefile", "package.json", "package-lock.json", ".marprc.yml", "themes"]
 
 
