@@ -154,6 +154,7 @@ def test_help_lists_the_commands(kernel):
 @pytest.mark.points(1)
 def test_halt_exits_with_status_0(kernel):
     kernel.send("halt\r")
+    kernel.expect_exact("halt\r\nhalting\r\n", what="the echo of 'halt', then 'halting'")
     assert kernel.wait_exit() == 0
 
 

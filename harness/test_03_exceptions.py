@@ -68,6 +68,7 @@ def test_prefetch_abort_from_breakpoint(kernel, lesson):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_call_through_null_is_reported(kernel):
     kernel.send("crash null\r")
     kernel.expect(r"PANIC: jump to address 0 [^\r\n]* lr 0x([0-9a-f]{8})\r\n")
@@ -91,6 +92,7 @@ def test_svc_returns_its_number(kernel, lesson, rng):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_svc_rejects_bad_numbers(kernel, rng):
     n = rng.randrange(256, 100000)
     assert kernel.cmd(f"svc {n}") == "usage: svc N   (N from 0 to 255)"
@@ -98,6 +100,7 @@ def test_svc_rejects_bad_numbers(kernel, rng):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_help_lists_new_commands(kernel):
     names = [line.split()[0] for line in kernel.cmd("help").splitlines() if line.strip()]
     assert "crash" in names and "svc" in names

@@ -89,6 +89,7 @@ def test_unhandled_source_is_counted_and_disabled(kernel, rng):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_busy_rejects_bad_arguments(kernel):
     assert kernel.cmd("busy") == "usage: busy MS   (at most 10000)"
     assert kernel.cmd("busy 99999") == "usage: busy MS   (at most 10000)"

@@ -91,6 +91,7 @@ def test_periodic_callbacks_do_not_drift(kernel, rng):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_bad_arguments_are_refused(kernel, rng):
     assert kernel.cmd("tick 0") == "usage: tick HZ   (1 to 10000)"
     assert kernel.cmd(f"tick {rng.randrange(10001, 10**6)}") == "usage: tick HZ   (1 to 10000)"

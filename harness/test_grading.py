@@ -111,11 +111,31 @@ def test_starter_passes_earlier_lessons_and_fails_its_own(name, tmp_path):
     own = f"test_{name[:2]}_"
     earlier_lost = [t["name"] for t in r["tests"]
                     if not t["name"].startswith(own) and t["status"] != "passed"]
-    own_passed = [t["name"] for t in r["tests"]
-                  if t["name"].startswith(own) and t["status"] == "passed"]
+    own_passed = [t["name"] for t in r["tests"] if t["name"].startswith(own)
+                  and t["status"] == "passed" and not t.get("given")]
+    given_lost = [t["name"] for t in r["tests"] if t["name"].startswith(own)
+                  and t["status"] != "passed" and t.get("given")]
     if name != "01-boot":           # lesson 01's starter does not boot: nothing before it
         assert not earlier_lost, f"the starter fails earlier lessons' tests: {earlier_lost}"
     assert not own_passed, f"the starter passes its own lesson's tests: {own_passed}"
+    # @pytest.mark.given tests check code the starter hands out: they must pass
+    assert not given_lost, f"the starter breaks code it hands out: {given_lost}"
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_starter_readme_does_not_quote_the_solution(name, tmp_path):
+    """The lesson README's walkthrough quotes the reference: in the starter, no two
+    consecutive lines of code the student writes survive in it."""
+    lesson = LESSONS[name]
+    S.make_starter_lesson(lesson.path, S.previous_lesson_dir(ROOT, lesson.path), tmp_path / name)
+    readme = [l.strip() for l in (tmp_path / name / "README.md").read_text().split("\n")]
+    pairs = set(zip(readme, readme[1:]))
+    for rel, (_, own) in S.lesson_regions(lesson.path, S.previous_lesson_dir(ROOT, lesson.path)).items():
+        for r in own:
+            body = [l.strip() for l in S.kept_text(r).split("\n")]
+            for a, b in zip(body, body[1:]):
+                if len(a) >= 12 and len(b) >= 12:
+                    assert (a, b) not in pairs, f"the starter README quotes {r.where}: {a} / {b}"
 
 
 def test_student_tree_runs_its_own_tests(tmp_path):

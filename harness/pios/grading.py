@@ -59,6 +59,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): what the test is worth when graded "
                             f"(default {DEFAULT_POINTS})")
+    config.addinivalue_line("markers", "given: checks only code the lesson hands out "
+                            "(argument parsing, a command's frame), so it passes on the "
+                            "lesson's starter too; kept as a regression check")
     config.pios_results = {}
     config.pios_started = time.monotonic()
 
@@ -79,6 +82,7 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if rep.when == "setup":
         rep.user_properties.append(("points", points_of(item)))
+        rep.user_properties.append(("given", item.get_closest_marker("given") is not None))
     credit = getattr(item, "pios_credit", None)
     if credit is not None and rep.when == "call":
         rep.user_properties.append(("credit", credit.fraction))
@@ -110,6 +114,8 @@ def pytest_runtest_logreport(report):
         "status": "passed", "output": "", "duration": 0.0})
     if "points" in props:
         r["points"] = props["points"]
+    if "given" in props:
+        r["given"] = props["given"]
     if "credit" in props:
         r["credit"] = props["credit"]
     r["duration"] += getattr(report, "duration", 0.0)

@@ -199,6 +199,35 @@ def starter_text(text, own, lesson_name, path="<text>"):
     return "\n".join(out), stubbed
 
 
+FENCE_RE = re.compile(r"^(```+)(\w*)[ \t]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+MIN_LINE = 12           # shorter lines ("}", "return 0;") say nothing about a solution
+
+
+def redact_readme(text, own, lesson_name):
+    """A lesson README for the starter: its walkthrough quotes the reference code, so
+    a code block that quotes a region the student writes is replaced by a note
+    saying where that code goes; other blocks only lose the region markers."""
+    where = {}
+    for r in own:
+        for line in kept_text(r).split("\n"):
+            if len(line.strip()) >= MIN_LINE:
+                where.setdefault(line.strip(), r.path)
+
+    def block(m):
+        fence, lang, body = m.group(1), m.group(2), m.group(3)
+        lines = body.split("\n")
+        hits = [where[l.strip()] for l in lines if l.strip() in where]
+        if len(hits) >= 2 or (hits and len([l for l in lines if l.strip()]) <= 3):
+            files = ", ".join(sorted(set(hits)))
+            note = (f"/* Left out of the starter: you write this part "
+                    f"(TODO({lesson_name[:2]}) in {files}). */")
+            return f"{fence}{lang}\n{note}\n{fence}"
+        kept = [l for l in lines if not BEGIN_RE.match(l) and not END_RE.match(l)]
+        return f"{fence}{lang}\n" + "\n".join(kept) + fence
+
+    return FENCE_RE.sub(block, text)
+
+
 def make_starter_lesson(lesson_dir, previous_dir, dest):
     """Write the starter version of one lesson folder to dest. Returns a list of
     (path, line, todo) for the regions the student must write (for the README)."""
@@ -206,7 +235,7 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(lesson_dir, dest, ignore=shutil.ignore_patterns("build"))
-    todos = []
+    todos, all_own = [], []
     for rel in source_files(lesson_dir):
         prev = Path(previous_dir) / rel if previous_dir else None
         text = (lesson_dir / rel).read_text()
@@ -215,6 +244,11 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
         new, stubbed = starter_text(text, own, lesson_dir.name, str(rel))
         (dest / rel).write_text(new)
         todos += [(str(rel), line, r.todo) for line, r in stubbed]
+        all_own += own
+    readme = lesson_dir / "README.md"
+    if readme.exists():
+        (dest / "README.md").write_text(redact_readme(readme.read_text(), all_own,
+                                                      lesson_dir.name))
     return todos
 
 
