@@ -37,6 +37,7 @@ def kernel_end_phys(lesson):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_ram_size_comes_from_the_firmware(kernel):
     m = re.search(r"^ram: 0x([0-9a-f]{8})-0x([0-9a-f]{8}), (\d+) MB \((.*)\)$",
                   kernel.boot_text, re.M)

@@ -245,6 +245,7 @@ def test_bad_requests_are_refused(kernel, rng):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_gdb_pios_walk_reads_the_tables(lesson, rng):
     """The repo's GDB command pios-walk, used as `make debug` loads it (gdb batch
     mode, stopped in the shell): it must find what the MMU finds, reading the

@@ -159,6 +159,7 @@ def test_kill_ends_a_background_process(kernel):
 
 
 @pytest.mark.points(1)
+@pytest.mark.given
 def test_unknown_programs_and_no_children(kernel):
     assert kernel.cmd("run nosuchprogram") == "error: cannot run nosuchprogram: no such program"
     assert kernel.cmd("wait") == "error: no child processes"

@@ -33,6 +33,7 @@ from pios import starter as S          # noqa: E402
 from grading.mutants import MUTANTS    # noqa: E402
 
 ROOT = L.REPO_ROOT
+WHOLE_COURSE = True     # grades every lesson: left out of `make test L=NN`
 LESSONS = {l.name: l for l in L.find_lessons(ROOT)}
 
 

@@ -59,9 +59,11 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): what the test is worth when graded "
                             f"(default {DEFAULT_POINTS})")
-    config.addinivalue_line("markers", "given: checks only code the lesson hands out "
-                            "(argument parsing, a command's frame), so it passes on the "
-                            "lesson's starter too; kept as a regression check")
+    config.addinivalue_line("markers", "given: passes on the lesson's starter too: it "
+                            "checks code the lesson hands out (argument parsing, a "
+                            "command's frame) or a property the starter's stubs already "
+                            "have; kept as a regression check (test_grading.py holds the "
+                            "starter to exactly this list)")
     config.pios_results = {}
     config.pios_started = time.monotonic()
 

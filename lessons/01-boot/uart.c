@@ -12,7 +12,12 @@
 
 void uart_putc(char c)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Wait while UART0_FR has UART_FR_TXFF set (the transmit FIFO is full), then
+ * write the byte to UART0_DR with mmio_write(). README, walkthrough 6.
+ * STUB:
+ *     (void)c;
+ */
     /* The transmit FIFO holds 16 bytes; writing while it is full loses the byte. */
     while (mmio_read(UART0_FR) & UART_FR_TXFF)
         ;

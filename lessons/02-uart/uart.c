@@ -9,6 +9,7 @@
 #include "gpio.h"
 #include "mbox.h"
 #include "mmio.h"
+#include "semihost.h"
 
 static struct uart_config config;
 
@@ -33,7 +34,14 @@ static void compute_divisor(u32 clock_hz, u32 baud, u32 *ibrd, u32 *fbrd)
 
 void uart_init(void)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Disable the UART (CR), wait for BUSY to clear and clear LCRH; put GPIO 14/15
+ * in ALT0 with pulls off; fill `config` (clock from mbox_get_clock_rate(), else the
+ * fallback; divisor from compute_divisor()); clear all interrupts; write IBRD, FBRD,
+ * LCRH (8 bits, FIFOs) and CR (UART, TX, RX on). README, walkthrough 2.
+ * STUB:
+ *     (void)compute_divisor;
+ */
     /* The TRM's order: disable, let the last character leave, then reprogram. */
     mmio_write(UART0_CR, 0);
     while (mmio_read(UART0_FR) & UART_FR_BUSY)
@@ -67,7 +75,12 @@ const struct uart_config *uart_config(void)
 
 void uart_putc(char c)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Wait while UART0_FR has UART_FR_TXFF set (the transmit FIFO is full), then
+ * write the byte to UART0_DR with mmio_write(). README, walkthrough 6.
+ * STUB:
+ *     (void)c;
+ */
     /* The transmit FIFO holds 16 bytes; writing while it is full loses the byte. */
     while (mmio_read(UART0_FR) & UART_FR_TXFF)
         ;
@@ -86,7 +99,16 @@ void uart_puts(const char *s)
 
 char uart_getc(void)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Wait while UART0_FR has UART_FR_RXFE set (the receive FIFO is empty), then
+ * return the data bits (UART_DR_DATA_MASK) of UART0_DR. The stub only waits for the
+ * first key and ends the machine. README, walkthrough 2.
+ * STUB:
+ *     while (mmio_read(UART0_FR) & UART_FR_RXFE)
+ *         ;
+ *     uart_puts("uart_getc() is not written yet: stopping\n");
+ *     machine_exit(0);
+ */
     while (mmio_read(UART0_FR) & UART_FR_RXFE)
         ;
     /* The upper bits of DR flag framing/parity/overrun errors for this byte; a

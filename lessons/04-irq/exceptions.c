@@ -107,7 +107,14 @@ static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32
 
 void exc_prefetch_abort(struct regs *regs)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Print the PANIC line and the fault details with report_abort(): kind
+ * "prefetch abort", the status from read_ifsr(), the address from read_ifar(), not
+ * a data abort (is_data 0). Read both registers before anything else can fault.
+ * README, walkthrough 8.
+ * STUB:
+ *     (void)report_abort;
+ */
     report_abort("prefetch abort", regs, read_ifsr(), read_ifar(), 0);
 /* END SOLUTION */
     fault_panic(regs);
@@ -115,7 +122,13 @@ void exc_prefetch_abort(struct regs *regs)
 
 void exc_data_abort(struct regs *regs)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Print the PANIC line and the fault details with report_abort(): kind
+ * "data abort", the status from read_dfsr(), the address from read_dfar(), a data
+ * abort (is_data 1: read or write, and the domain). README, walkthrough 8.
+ * STUB:
+ *     (void)report_abort;
+ */
     report_abort("data abort", regs, read_dfsr(), read_dfar(), 1);
 /* END SOLUTION */
     fault_panic(regs);
@@ -152,7 +165,13 @@ static struct {
 void exc_svc(struct regs *regs)
 {
     u32 number;
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Set `number` to the SVC's number: the low 24 bits (INSN_SVC_IMM_MASK) of the
+ * SVC instruction itself, which sits just before the return address regs->pc.
+ * README, walkthrough 9.
+ * STUB:
+ *     number = ~0u;
+ */
     /* regs->pc is the instruction after the SVC; the SVC itself holds the number. */
     u32 insn = *(volatile u32 *)(uintptr_t)(regs->pc - 4);
     number = insn & INSN_SVC_IMM_MASK;

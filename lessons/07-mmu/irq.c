@@ -88,7 +88,15 @@ int irq_register(unsigned n, irq_handler handler, void *arg)
  */
 static void read_pending(u32 pending[3])
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Fill pending[0..2] (bank 1, bank 2, basic): read IRQ_BASIC_PENDING; read
+ * pending 1/2 only if its bits 8/9 say so; add the sources of the shortcut bits set
+ * (shortcut_irqs); keep only enabled sources (AND with the three enable registers).
+ * The stub panics at the first interrupt. README, walkthrough 3.
+ * STUB:
+ *     (void)pending, (void)shortcut_irqs;
+ *     panic("read_pending() is not written yet");
+ */
     u32 basic = mmio_read(IRQ_BASIC_PENDING);
 
     pending[0] = (basic & IRQ_BASIC_PENDING1) ? mmio_read(IRQ_PENDING_1) : 0;
@@ -107,7 +115,13 @@ static void read_pending(u32 pending[3])
 
 static void dispatch(unsigned n)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Count the source in its slot and call its handler with its arg; a source
+ * with no handler is counted in `unhandled` and disabled, else it would fire again
+ * at once, forever. The stub panics. README, walkthrough 4.
+ * STUB:
+ *     panic("dispatch() is not written yet (source %u)", n);
+ */
     struct irq_slot *slot = &slots[n];
 
     slot->count++;

@@ -59,7 +59,17 @@ static int arm_channel(unsigned ch, u32 deadline)
 static void tick_irq(void *arg)
 {
     (void)arg;
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Acknowledge channel 1 in SYSTIMER_CS, count the tick, and re-arm: advance
+ * tick_deadline by tick_period_us (from the last deadline, not from CLO, so the tick
+ * does not drift); while arm_channel() says that deadline has passed already, advance
+ * again and count a tick and a missed tick. The stub counts nothing and re-arms the
+ * deadline that has just passed: the next tick comes after the counter wraps, 71
+ * minutes later. README, walkthrough 4.
+ * STUB:
+ *     mmio_write(SYSTIMER_CS, SYSTIMER_CS_M(TIMER_TICK_CHANNEL));
+ *     arm_channel(TIMER_TICK_CHANNEL, tick_deadline);
+ */
     mmio_write(SYSTIMER_CS, SYSTIMER_CS_M(TIMER_TICK_CHANNEL));  /* acknowledge */
     ticks++;
     /* The next deadline counts from the previous deadline, not from "now": the time
@@ -120,7 +130,15 @@ static void unlink(struct timer *t)
  * one left. Called with IRQs masked (from the interrupt, or from timer_start). */
 static void run_expired(void)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: Take every timer whose deadline has come off the head of `pending`
+ * (re-insert a periodic one at deadline + period_us before calling its fn), then arm
+ * channel 3 for the new head, at most TIMER_ARM_MAX_US ahead; if that deadline has
+ * passed meanwhile, go round again. The stub panics (sleep and timers use it).
+ * README, walkthrough 5.
+ * STUB:
+ *     panic("run_expired() is not written yet");
+ */
     for (;;) {
         u64 now = timer_now_us();
         while (pending && pending->deadline <= now) {

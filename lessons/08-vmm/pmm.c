@@ -90,7 +90,12 @@ void pmm_reserve(u32 start, u32 end)
 
 u32 pmm_alloc(void)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: find a free frame, next fit: scan the `used` bitmap a word at a time from
+ * `next_word`, wrapping round, skip full words, take the lowest clear bit, mark it
+ * used, count it out of `nfree`, and return its address (README, "5. pmm_alloc()").
+ * Fall through to `return 0` when every frame is in use.
+ */
     u32 words = (nframes + BITS_PER_WORD - 1) / BITS_PER_WORD;
 
     for (u32 n = 0; n < words; n++) {
@@ -114,7 +119,14 @@ u32 pmm_alloc_run(u32 count, u32 align)
     if (count == 0 || align < PAGE_SIZE || (align & (align - 1)))
         return 0;
     step = align / PAGE_SIZE;
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: find `count` free frames in a row whose first address is a multiple of
+ * `align` (try every `step`-th frame from the first aligned one), mark them all used,
+ * take them off `nfree` and return the first's address; fall through to `return 0`
+ * when there is no such run (README, "Aligned runs" and "6. pmm_alloc_run()").
+ * STUB:
+ *     (void)step;
+ */
     /* Candidates are the frames whose physical address is a multiple of align:
      * the first one, then every `step` frames. */
     u32 first = (((base + align - 1) & ~(align - 1)) - base) / PAGE_SIZE;
@@ -147,7 +159,15 @@ int pmm_free_run(u32 pa, u32 count)
     first = (pa - base) / PAGE_SIZE;
     if (count == 0 || count > nframes - first)
         return PMM_ERR_COUNT;
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: free frames first .. first + count - 1, all or nothing: first check every
+ * one (a reserved frame is PMM_ERR_RESERVED, a free one PMM_ERR_NOT_ALLOCATED) and
+ * only then clear their `used` bits and add them to `nfree` (README, "7.
+ * pmm_free_run()").
+ * STUB:
+ *     (void)clear_bit;
+ *     return PMM_ERR_NOT_ALLOCATED;
+ */
     /* Check every frame before changing any: a bad free must not half-happen. */
     for (u32 i = first; i < first + count; i++) {
         if (test_bit(reserved, i))

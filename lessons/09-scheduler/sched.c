@@ -57,7 +57,24 @@ static void schedule(void)
 {
     struct thread *prev = current, *next;
 
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: start a new slice (need_resched = 0, slice_left = SLICE_TICKS) and take
+ * pick_next(); if that is prev, it goes on RUNNING; else prev, if still RUNNING,
+ * becomes READY, next becomes RUNNING, its switches count up, it becomes current, and
+ * cpu_switch() saves prev's sp and resumes next's (README, "Round robin over a fixed
+ * table", "4. sched.c"). The stub switches nothing: it turns the scheduler off and
+ * waits out a sleep in WFI.
+ * STUB:
+ *     (void)next, (void)pick_next;
+ *     running = 0;
+ *     need_resched = 0;
+ *     while (prev->state == T_SLEEPING || prev->state == T_BLOCKED) {
+ *         wfi();
+ *         irq_cpu_enable();
+ *         irq_cpu_disable();
+ *     }
+ *     prev->state = T_RUNNING;
+ */
     need_resched = 0;
     slice_left = SLICE_TICKS;
     next = pick_next();
@@ -117,7 +134,18 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
     *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
                           .entry = entry, .arg = arg };
     strlcpy(t->name, name, THREAD_NAME_MAX);
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: give the thread a first stack that looks as if it had called cpu_switch():
+ * from the top of t->stack (THREAD_STACK_SIZE bytes) down, thread_start as the
+ * return address, then zeros for r11 .. r4; save that sp in t->sp (README, "The
+ * first stack of a new thread", "5. thread_create()"). The stub refuses every thread.
+ * STUB:
+ *     (void)sp, (void)thread_start;
+ *     kfree(t->stack);
+ *     t->state = T_UNUSED;
+ *     irq_restore(s);
+ *     return -1;
+ */
     /* A stack that looks as if the thread had called cpu_switch: r4-r11 (zero)
      * and a return address, thread_start. The top is 8-byte aligned, and popping
      * the nine words leaves sp exactly there. */

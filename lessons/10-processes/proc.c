@@ -86,7 +86,17 @@ static int inside(u32 a, u32 n, u32 lo, u32 hi)
 
 const char *elf_check(const u8 *elf, u32 size)
 {
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: believe nothing before checking it: the size and alignment, magic, class,
+ * byte order, version, type, machine, header sizes, the number and place of the
+ * program headers; then for each PT_LOAD segment its data inside the file, its pages
+ * inside user space, not both W and X, no page shared with another; and an entry
+ * point in an executable segment. Return why not, or fall through to NULL (README,
+ * "ELF: believe nothing before checking it", "5. proc.c"). The stub refuses all.
+ * STUB:
+ *     (void)elf, (void)size, (void)inside;
+ *     return "not checked: elf_check() is not written yet";
+ */
     const struct elf32_ehdr *eh = (const void *)elf;
     int entry_ok = 0;
 
@@ -228,7 +238,14 @@ void proc_switch_mm(struct thread *t)
     struct proc *p = t->proc;
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
 
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: after a DSB, set CONTEXTIDR to ASID 0, then TTBR0 to ttbr0 (with
+ * TTBR_WALK_CACHED), then CONTEXTIDR to the process's pid and ASID (0 for a kernel
+ * thread), each followed by an ISB; then invalidate the branch predictor and DSB
+ * (README, "The switch sequence, and the race it avoids", "6. proc.c").
+ * STUB:
+ *     (void)ttbr0;
+ */
     dsb();                              /* earlier table writes done [TRM 3.2.47] */
     write_contextidr(0);
     isb();

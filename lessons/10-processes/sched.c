@@ -58,7 +58,26 @@ static void schedule(void)
 {
     struct thread *prev = current, *next;
 
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: lesson 09's schedule(), plus one step before cpu_switch(): when next or prev
+ * belongs to a process, proc_switch_mm(next) loads next's address space (README, "The
+ * switch sequence, and the race it avoids", "4. sched.h, sched.c"). The stub is
+ * lesson 09's: a process would run in the wrong address space.
+ * STUB:
+ *     need_resched = 0;
+ *     slice_left = SLICE_TICKS;
+ *     next = pick_next();
+ *     if (next == prev) {
+ *         prev->state = T_RUNNING;
+ *         return;
+ *     }
+ *     if (prev->state == T_RUNNING)
+ *         prev->state = T_READY;
+ *     next->state = T_RUNNING;
+ *     next->switches++;
+ *     current = next;
+ *     cpu_switch(&prev->sp, next->sp);
+ */
     need_resched = 0;
     slice_left = SLICE_TICKS;
     next = pick_next();
@@ -120,7 +139,18 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
     *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
                           .entry = entry, .arg = arg };
     strlcpy(t->name, name, THREAD_NAME_MAX);
-/* BEGIN SOLUTION */
+/* BEGIN SOLUTION
+ * TODO: give the thread a first stack that looks as if it had called cpu_switch():
+ * from the top of t->stack (THREAD_STACK_SIZE bytes) down, thread_start as the
+ * return address, then zeros for r11 .. r4; save that sp in t->sp (README, "The
+ * first stack of a new thread", "5. thread_create()"). The stub refuses every thread.
+ * STUB:
+ *     (void)sp, (void)thread_start;
+ *     kfree(t->stack);
+ *     t->state = T_UNUSED;
+ *     irq_restore(s);
+ *     return -1;
+ */
     /* A stack that looks as if the thread had called cpu_switch: r4-r11 (zero)
      * and a return address, thread_start. The top is 8-byte aligned, and popping
      * the nine words leaves sp exactly there. */
