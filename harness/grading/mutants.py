@@ -13,9 +13,286 @@ from collections import namedtuple
 Mutant = namedtuple("Mutant", "name lesson file find replace catches why")
 
 MUTANTS = [
+    # ---- 01-boot ----------------------------------------------------------------------
+    Mutant("bss-r3-not-zeroed", "01-boot", "start.S",
+           find="    mov     r3, #0\n",
+           replace="",
+           catches=["test_01_boot.py::test_bss_cleared_over_random_garbage"],
+           why="the .bss loop stores r2 and r3 but only r2 was zeroed: every other word "
+               "of .bss gets whatever r3 held (an address from the vector copy)"),
+    Mutant("bss-loop-once", "01-boot", "start.S",
+           find="    blo     clear_bss\n",
+           replace="",
+           catches=["test_01_boot.py::test_bss_cleared_over_random_garbage"],
+           why="no branch back to the top of the .bss loop: only the first 8 bytes are "
+               "cleared"),
+    Mutant("no-stack", "01-boot", "start.S",
+           find="    ldr     sp, =svc_stack_top      "
+                "@ a full-descending stack: sp starts at the top\n",
+           replace="",
+           catches=["test_01_boot.py::test_kernel_linked_at_0x8000",
+                    "test_01_boot.py::test_machine_ends_with_status_0"],
+           why="sp never set: C runs on whatever sp the firmware left (0 under QEMU), and "
+               "the kernel never gets to its report"),
+
+    # ---- 02-uart ----------------------------------------------------------------------
+    Mutant("bs-at-line-start", "02-uart", "readline.c",
+           find="            if (len > 0 && !overflow) {\n",
+           replace="            if (len >= 0 && !overflow) {\n",
+           catches=["test_02_uart.py::test_backspace_at_line_start_does_nothing"],
+           why="off by one in the backspace check: at the start of the line it still "
+               "echoes \\b \\b and moves len below 0"),
+    Mutant("line-no-room-for-nul", "02-uart", "readline.c",
+           find="            if (len < size - 1) {\n",
+           replace="            if (len < size) {\n",
+           catches=["test_02_uart.py::test_too_long_line_is_refused_and_shell_goes_on"],
+           why="the line buffer is filled to its last byte, leaving no room for the NUL: "
+               "a line one character too long is accepted (and the NUL lands past buf)"),
+    Mutant("split-before-copy", "02-uart", "shell.c",
+           find="    memcpy(raw, args, strlen(args) + 1);\n\n"
+                "    argc = split_words(line, argv, SHELL_ARGS_MAX);\n",
+           replace="    argc = split_words(line, argv, SHELL_ARGS_MAX);\n"
+                   "    memcpy(raw, args, strlen(args) + 1);\n",
+           catches=["test_02_uart.py::test_echo_keeps_spaces_exactly"],
+           why="wrong order: the raw argument text is copied after split_words() has put "
+               "NULs over the spaces, so echo prints only the first word"),
+    Mutant("mbox-checks-size-word", "02-uart", "mbox.c",
+           find="            return buf[1] == MBOX_RESPONSE_OK ? 0 : -1;\n",
+           replace="            return buf[0] == MBOX_RESPONSE_OK ? 0 : -1;\n",
+           catches=["test_02_uart.py::test_boot_reports_uart_divisor"],
+           why="the mailbox reply's status is read from buf[0] (the size) instead of "
+               "buf[1]: every call looks failed and the UART clock falls back"),
+
+    # ---- 03-exceptions ----------------------------------------------------------------
+    Mutant("dabt-reads-ifsr", "03-exceptions", "exceptions.c",
+           find='    report_abort("data abort", regs, read_dfsr(), read_dfar(), 1);\n',
+           replace='    report_abort("data abort", regs, read_ifsr(), read_ifar(), 1);\n',
+           catches=["test_03_exceptions.py::"
+                    "test_data_abort_reports_address_status_and_registers"],
+           why="a data abort reported from the instruction fault registers (IFSR/IFAR) "
+               "instead of DFSR/DFAR: wrong status, wrong address"),
+    Mutant("svc-reads-next-insn", "03-exceptions", "exceptions.c",
+           find="    u32 insn = *(volatile u32 *)(uintptr_t)(regs->pc - 4);\n",
+           replace="    u32 insn = *(volatile u32 *)(uintptr_t)regs->pc;\n",
+           catches=["test_03_exceptions.py::test_svc_returns_its_number"],
+           why="the SVC number decoded from the instruction at the return address (the "
+               "one after the SVC), forgetting that lr points past the SVC"),
+    Mutant("stays-in-und-mode", "03-exceptions", "start.S",
+           find="    cps     #CPSR_MODE_SVC          @ back to SVC, where the kernel runs\n",
+           replace="",
+           catches=["test_03_exceptions.py::test_undefined_instruction"],
+           why="after setting the exception modes' stacks, no switch back to SVC: the "
+               "kernel runs on in UND mode"),
+    Mutant("no-abort-stack", "03-exceptions", "start.S",
+           find="    cps     #CPSR_MODE_ABT\n    ldr     sp, =abt_stack_top\n",
+           replace="",
+           catches=["test_03_exceptions.py::"
+                    "test_data_abort_reports_address_status_and_registers"],
+           why="no stack set for ABT mode: the abort handler pushes its frame through "
+               "sp = 0 and never reports"),
+
+    # ---- 04-irq -----------------------------------------------------------------------
+    Mutant("irq-not-counted", "04-irq", "irq.c",
+           find="    slot->count++;\n",
+           replace="",
+           catches=["test_04_irq.py::test_uart_interrupt_count_grows"],
+           why="dispatch() calls the handler but never counts the interrupt"),
+    Mutant("basic-bank-ignored", "04-irq", "irq.c",
+           find="    pending[2] = basic & IRQ_BASIC_ARM_MASK;\n",
+           replace="    pending[2] = 0;\n",
+           catches=["test_04_irq.py::test_unhandled_source_is_counted_and_disabled"],
+           why="read_pending() follows basic pending's pointers to banks 1 and 2 but "
+               "drops the basic bank's own sources (ARM timer, mailbox...): the "
+               "mailbox interrupt is never dispatched, never disabled"),
+    Mutant("unhandled-left-enabled", "04-irq", "irq.c",
+           find="        irq_disable(n);\n",
+           replace="",
+           catches=["test_04_irq.py::test_unhandled_source_is_counted_and_disabled"],
+           why="a source with no handler is counted but not disabled: nobody clears its "
+               "cause, so it interrupts again at once, forever"),
+
+    # ---- 05-timer ---------------------------------------------------------------------
     Mutant("tick-drifts", "05-timer", "timer.c",
            find="    tick_deadline += tick_period_us;\n    while",
            replace="    tick_deadline = timer_now_us() + tick_period_us;\n    while",
-           catches=["test_05_timer.py::test_periodic_callbacks_do_not_drift"],
-           why="the next tick counted from now, not from the last deadline: ticks drift"),
+           catches=["test_05_timer.py::"
+                    "test_ticks_missed_with_interrupts_off_are_counted_and_the_tick_goes_on"],
+           why="the next tick counted from now, not from the last deadline: ticks drift, "
+               "and the ticks missed while interrupts were off are never counted"),
+    Mutant("passed-tick-deadline-armed", "05-timer", "timer.c",
+           find="    while (arm_channel(TIMER_TICK_CHANNEL, tick_deadline) != 0) {\n"
+                "        tick_deadline += tick_period_us;\n"
+                "        ticks++;\n"
+                "        ticks_missed++;\n"
+                "    }\n",
+           replace="    arm_channel(TIMER_TICK_CHANNEL, tick_deadline);\n",
+           catches=["test_05_timer.py::"
+                    "test_ticks_missed_with_interrupts_off_are_counted_and_the_tick_goes_on"],
+           why="the next deadline armed without checking it is still ahead: after a late "
+               "tick the compare already went by and the tick stops for 71 minutes"),
+    Mutant("no-far-deadline-clamp", "05-timer", "timer.c",
+           find="        if (pending->deadline - now > TIMER_ARM_MAX_US)\n"
+                "            now += TIMER_ARM_MAX_US;\n"
+                "        else\n"
+                "            now = pending->deadline;\n",
+           replace="        now = pending->deadline;\n",
+           catches=["test_05_timer.py::test_sleep_longer_than_the_32_bit_compare"],
+           why="a deadline more than 2^31 us ahead armed directly: the 32-bit compare "
+               "makes it look passed, and run_expired() spins forever (a hang: slow)"),
+
+    # ---- 06-pmm -----------------------------------------------------------------------
+    Mutant("free-half-happens", "06-pmm", "pmm.c",
+           find="            return PMM_ERR_NOT_ALLOCATED;\n"
+                "    }\n"
+                "    for (u32 i = first; i < first + count; i++)\n"
+                "        clear_bit(used, i);\n"
+                "    nfree += count;\n",
+           replace="            return PMM_ERR_NOT_ALLOCATED;\n"
+                   "        clear_bit(used, i);\n"
+                   "        nfree++;\n"
+                   "    }\n",
+           catches=["test_06_pmm.py::test_partial_run_free_changes_nothing"],
+           why="a run is freed frame by frame while it is checked: a bad free (not all "
+               "allocated) has already freed the frames before the bad one"),
+    Mutant("double-free-accepted", "06-pmm", "pmm.c",
+           find="        if (!test_bit(used, i))\n"
+                "            return PMM_ERR_NOT_ALLOCATED;\n",
+           replace="",
+           catches=["test_06_pmm.py::test_double_free_is_refused"],
+           why="no check that a frame is allocated before freeing it: a double free is "
+               "accepted and nfree counts the frame twice"),
+    Mutant("run-checks-first-frame-only", "06-pmm", "pmm.c",
+           find="        while (i < count && !test_bit(used, start + i))\n",
+           replace="        while (i < count && !test_bit(used, start))\n",
+           catches=["test_06_pmm.py::test_random_alloc_free_sequences"],
+           why="the run search tests the candidate's first frame count times instead of "
+               "each frame of the run: runs overlap frames already in use"),
+    Mutant("run-retry-misaligned", "06-pmm", "pmm.c",
+           find="        start = first + (start + i + 1 - first + step - 1) / step * step;\n",
+           replace="        start += i + step;\n",
+           catches=["test_06_pmm.py::test_random_alloc_free_sequences"],
+           why="after a frame in use, the next candidate is start + i + step, which is "
+               "not a multiple of the alignment: misaligned runs"),
+
+    # ---- 07-mmu -----------------------------------------------------------------------
+    Mutant("devices-executable", "07-mmu", "mmu.c",
+           find="        l1[L1_INDEX(PERIPHERAL_BASE + off)] = (PERIPHERAL_PHYS + off) | "
+                "SECT_PERIPHERAL;\n",
+           replace="        l1[L1_INDEX(PERIPHERAL_BASE + off)] = (PERIPHERAL_PHYS + off) | "
+                   "SECT_KERNEL_RWX;\n",
+           catches=["test_07_mmu.py::test_data_and_devices_are_not_executable",
+                    "test_07_mmu.py::test_l1_maps_only_the_high_half"],
+           why="the peripherals mapped with the kernel's section attributes: normal "
+               "memory, executable, instead of device memory with XN"),
+    Mutant("whole-megabyte-mapped", "07-mmu", "mmu.c",
+           find="            l2[i] = (va >= (u32)__kernel_start && va < (u32)__kernel_end) ? "
+                "image_pte(va) : 0;\n",
+           replace="            l2[i] = image_pte(va);\n",
+           catches=["test_07_mmu.py::test_unmapped_addresses_fault"],
+           why="every page of the image's megabytes mapped, not just the image: memory "
+               "after __kernel_end reads without a fault"),
+    Mutant("domain-manager", "07-mmu", "start.S",
+           find="    mov     r0, #DACR_VALUE\n",
+           replace="    mvn     r0, #0\n",
+           catches=["test_07_mmu.py::test_kernel_text_is_read_only",
+                    "test_07_mmu.py::test_kernel_runs_in_the_high_half"],
+           why="DACR set to all managers (as in the stub): permissions and XN are never "
+               "checked, so kernel text is writable and data executable"),
+    Mutant("l2-virtual-address", "07-mmu", "mmu.c",
+           find="        kernel_l1[mb] = KERNEL_VIRT_TO_PHYS(l2) | L1_TABLE;\n",
+           replace="        kernel_l1[mb] = (u32)l2 | L1_TABLE;\n",
+           catches=["test_07_mmu.py::test_kernel_runs_in_the_high_half"],
+           why="the L1 entry points at the L2 table's virtual address, not its physical "
+               "one: the walk reads garbage and the kernel dies as the TLB is flushed"),
+
+    # ---- 08-vmm -----------------------------------------------------------------------
+    Mutant("empty-checked-before-clear", "08-vmm", "vmm.c",
+           find="    pte = l2[L2_INDEX(va)];\n"
+                "    if (pte)\n"
+                "        pte_write(&l2[L2_INDEX(va)], 0);    "
+                "/* the cleared entry is in memory... */\n"
+                "    empty = l2_is_empty(l2);\n",
+           replace="    pte = l2[L2_INDEX(va)];\n"
+                   "    empty = l2_is_empty(l2);\n"
+                   "    if (pte)\n"
+                   "        pte_write(&l2[L2_INDEX(va)], 0);    "
+                   "/* the cleared entry is in memory... */\n",
+           catches=["test_08_vmm.py::test_l2_tables_follow_the_megabytes"],
+           why="wrong order in unmap: the L2 table is tested for emptiness before the "
+               "entry is cleared, so it never looks empty and is never freed"),
+    Mutant("l2-index-wrong-shift", "08-vmm", "vmm.c",
+           find="    err = l2[L2_INDEX(va)] ? VMM_ERR_MAPPED : VMM_OK;\n"
+                "    if (!err)\n"
+                "        pte_write(&l2[L2_INDEX(va)], pa | pte_bits(flags)); "
+                "/* in memory (DSB) */\n",
+           replace="    err = l2[(va >> 10) & 0xFF] ? VMM_ERR_MAPPED : VMM_OK;\n"
+                   "    if (!err)\n"
+                   "        pte_write(&l2[(va >> 10) & 0xFF], pa | pte_bits(flags)); "
+                   "/* in memory (DSB) */\n",
+           catches=["test_08_vmm.py::test_map_write_read_unmap_then_fault"],
+           why="the L2 index taken with a shift of 10 (the 1 KB table size) instead of "
+               "12 (the 4 KB page): map writes another page's entry"),
+    Mutant("heap-split-forgets-header", "08-vmm", "heap.c",
+           find="                struct block *rest = (struct block *)((u8 *)(b + 1) + size);\n",
+           replace="                struct block *rest = (struct block *)((u8 *)b + size);\n",
+           catches=["test_08_vmm.py::test_heap_blocks_are_distinct_and_hold_their_data"],
+           why="the split-off remainder placed size bytes after the header's start, not "
+               "after the payload: it overlaps the block just handed out"),
+    Mutant("heap-no-merge-with-next", "08-vmm", "heap.c",
+           find="    if (b->next && b->next->magic == BLOCK_FREE) {       "
+                "/* merge with the next */\n"
+                "        b->size += HDR + b->next->size;\n"
+                "        b->next = b->next->next;\n"
+                "    }\n",
+           replace="",
+           catches=["test_08_vmm.py::test_heap_blocks_are_distinct_and_hold_their_data"],
+           why="kfree merges a block only with its free predecessor, not with a free "
+               "successor: the heap fragments into free blocks that never rejoin"),
+
+    # ---- 09-scheduler -----------------------------------------------------------------
+    Mutant("first-stack-upside-down", "09-scheduler", "sched.c",
+           find="    *--sp = (u32)(uintptr_t)thread_start;            /* lr, popped into pc */\n"
+                "    for (int r = 11; r >= 4; r--)\n"
+                "        *--sp = 0;                                   /* r11 .. r4 */\n",
+           replace="    for (int r = 11; r >= 4; r--)\n"
+                   "        *--sp = 0;                                   /* r11 .. r4 */\n"
+                   "    *--sp = (u32)(uintptr_t)thread_start;            "
+                   "/* lr, popped into pc */\n",
+           catches=["test_09_scheduler.py::test_both_tasks_progress"],
+           why="a new thread's first stack built in the wrong order: pop {r4-r11, pc} "
+               "takes thread_start into r4 and a zero into pc"),
+    Mutant("first-stack-one-short", "09-scheduler", "sched.c",
+           find="    for (int r = 11; r >= 4; r--)\n",
+           replace="    for (int r = 11; r > 4; r--)\n",
+           catches=["test_09_scheduler.py::test_both_tasks_progress"],
+           why="off by one: seven zero registers pushed instead of eight, so the pop of "
+               "nine words takes pc from past the top of the stack"),
+    Mutant("switches-not-counted", "09-scheduler", "sched.c",
+           find="    next->switches++;\n",
+           replace="",
+           catches=["test_09_scheduler.py::test_switches_follow_the_tick"],
+           why="schedule() switches threads but never counts the switch"),
+
+    # ---- 10-processes -----------------------------------------------------------------
+    Mutant("elf-magic-unchecked", "10-processes", "proc.c",
+           find="    if (*(const u32 *)eh->ident != ELF_MAGIC)\n"
+                "        return \"not an ELF file (magic)\";\n",
+           replace="",
+           catches=["test_10_processes.py::test_elf_loader_checks_every_header_field"],
+           why="the ELF loader never checks the magic number: a file that is not ELF "
+               "passes as long as the other fields look right"),
+    Mutant("write-checks-first-byte-only", "10-processes", "syscall.c",
+           find="    if (!vmm_user_ok(&p->as, buf, len, 0))\n",
+           replace="    if (!vmm_user_ok(&p->as, buf, 1, 0))\n",
+           catches=["test_10_processes.py::test_bad_pointers_get_efault"],
+           why="write() checks only the first byte of the user buffer: a buffer that "
+               "runs into an unmapped page makes the kernel itself fault"),
+    Mutant("sbrk-last-page-unmapped", "10-processes", "syscall.c",
+           find="    for (u32 va = (old + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); va < new; "
+                "va += PAGE_SIZE) {\n",
+           replace="    for (u32 va = (old + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); "
+                   "va + PAGE_SIZE < new; va += PAGE_SIZE) {\n",
+           catches=["test_10_processes.py::test_sbrk_grows_and_shrinks_the_heap"],
+           why="off by one when growing the heap: the last page below the new break is "
+               "never mapped, so the program faults using memory sbrk gave it"),
 ]
