@@ -181,8 +181,8 @@ def test_course_repository_has_a_branch_per_lesson(tmp_path):
 def test_mutant_loses_points_where_expected(m, tmp_path):
     sub = copy_lesson(m.lesson, tmp_path / m.lesson)
     edit(sub / m.file, m.find, m.replace)
-    files = sorted({str(HARNESS / c.split("::")[0]) for c in m.catches})
-    r = graded(m.lesson, sub, tmp_path / "out", select=files)
+    # graded with just the tests meant to catch it (all their parameters)
+    r = graded(m.lesson, sub, tmp_path / "out", select=[str(HARNESS / c) for c in m.catches])
     tests = by_test(r)
     for c in m.catches:
         hits = [t for n, t in tests.items() if n.split("[")[0] == c.replace(".py::", "::")]
@@ -231,7 +231,9 @@ def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
     edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    if (ms > 3000)\n        for (;;)\n            ;\n"
          "    wakeups = timer_sleep_us((u64)ms * 1000);")
-    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    r = graded(TIMER, sub, tmp_path / "out", select=[
+        str(HARNESS / "test_05_timer.py::test_sleep_waits_in_wfi"),
+        str(HARNESS / "test_05_timer.py::test_uptime_is_monotonic_and_counts_ticks")])
     tests = by_test(r)
     assert tests["test_05_timer::test_sleep_waits_in_wfi"]["score"] == 0
     assert "nothing matched" in tests["test_05_timer::test_sleep_waits_in_wfi"]["output"]
@@ -284,8 +286,65 @@ def test_build_cannot_reach_outside_its_tree(tmp_path):
     r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
     assert list(victim.iterdir()) == []
     notes = "\n".join(r["notes"])
-    assert "refused timer.c: it includes /etc/passwd" in notes
-    assert "refused gpio.h" in notes
+    assert "timer.c: includes /etc/passwd, outside the lesson" in notes
+    assert "etc/hostname, outside the lesson" in notes
+    assert r["score"] == 0
+
+
+@pytest.mark.parametrize("trick", ["macro", "digraph", "splice", "inline-incbin",
+                                   "asm-paste"])
+def test_sources_cannot_read_host_files_however_spelled(trick, tmp_path):
+    """Every way to name an outside file that the compiler would follow is refused
+    before the build, so no host file reaches the report or the kernel."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    secret = tmp_path / "host-secret.h"
+    secret.write_text("#error THE-HOST-SECRET\n")
+    c = {"macro": f'#define P "{secret}"\n#include P\n',
+         "digraph": f'%:include "{secret}"\n',
+         "splice": f'#include \\\n"{secret}"\n',
+         "inline-incbin": f'__asm__(".section .rodata\\n.in" "cbin \\"{secret}\\"\\n'
+                          '.text");\n',
+         "asm-paste": None}[trick]
+    if c:
+        (sub / "timer.c").write_text(c + (sub / "timer.c").read_text())
+    else:
+        (sub / "start.S").write_text(f'#define PASTE(a, b) a##b\nPASTE(.inc, bin) "{secret}"\n'
+                                     + (sub / "start.S").read_text())
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert r["score"] == 0
+    assert "outside the lesson" in "\n".join(r["notes"]), r["notes"]
+    everything = (tmp_path / "out/report.txt").read_text() + \
+        (tmp_path / "out/results.json").read_text()
+    assert "THE-HOST-SECRET" not in everything
+
+
+def test_file_names_cannot_reach_the_shell(tmp_path):
+    """A file name is part of make's shell commands: odd names are refused."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    (sub / "x;touch PWNED;.c").write_text("int x;\n")
+    (sub / "-fplugin=evil.c").write_text("int y;\n")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS, keep=True)
+    try:
+        assert not list(Path(r["workdir"]).rglob("PWNED"))
+    finally:
+        shutil.rmtree(r["workdir"])
+    notes = "\n".join(r["notes"])
+    assert notes.count("only letters, digits") == 2, notes
+    assert r["score"] == r["max_score"]          # the rest of the submission is fine
+
+
+def test_budget_keeps_what_ran(tmp_path):
+    """Stopped by its time budget, a submission keeps the points of the tests that
+    finished, and the others say why they have none."""
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    for (;;)\n        ;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
+    r = graded(TIMER, sub, tmp_path / "out", budget=25,
+               select=[str(HARNESS / "test_02_uart.py"), str(HARNESS / "test_05_timer.py")])
+    tests = by_test(r)
+    assert tests["test_02_uart::test_echo_random_text"]["status"] == "passed"
+    assert any(t["status"] == "not run" and "time budget" in t["output"] for t in r["tests"])
+    assert any("time budget" in n for n in r["notes"])
 
 
 def test_archives_whole_trees_and_paths_out(tmp_path):

@@ -49,7 +49,7 @@ HARNESS = Path(__file__).resolve().parents[1]
 SOURCE_SUFFIXES = {".c", ".S", ".h"}
 MAX_FILE = 1 << 20              # bytes: a bigger source is refused
 MAX_TOTAL = 64 << 20            # bytes unpacked per submission
-MAX_FILES = 5000
+MAX_FILES = 50000               # entries looked at (a whole repository, say)
 BUILD_TIMEOUT = 120             # seconds
 BUILD_OUTPUT = 6000             # characters of compiler output kept
 DEFAULT_BUDGET = 900            # seconds of testing per submission
@@ -63,83 +63,123 @@ class Refused(Exception):
 
 # ---- 1. copying or unpacking the submission, safely ---------------------------------
 
+# A file name goes into make's shell commands: only plain names are taken.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+MAX_DEPTH = 12                  # folders deep
+MAX_UNPACKED = 512 << 20        # bytes an archive may expand to while it is read
+INTAKE_SECONDS = 60
+
+
+def printable(text):
+    """A name from a submission, safe to print and to put in JSON or XML."""
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 class Intake:
-    """Files taken from a submission, with notes on what was refused."""
+    """The source files taken from a submission, with notes on what was refused.
+    Only *.c, *.S and *.h are ever used, so only they are taken."""
 
     def __init__(self, dest):
         self.dest = Path(dest)
         self.notes = []
         self.total = 0
         self.count = 0
+        self.deadline = time.monotonic() + INTAKE_SECONDS
 
-    def _target(self, rel):
+    def _refuse(self, rel, why):
+        self.notes.append(f"refused {printable(rel)}: {why}")
+
+    def wanted(self, rel):
+        """The target path for a member, or None (with a note when it matters)."""
+        if time.monotonic() > self.deadline:
+            raise Refused(f"unpacking took over {INTAKE_SECONDS} s: the submission is "
+                          "too big or an archive bomb")
+        self.count += 1
+        if self.count > MAX_FILES:
+            raise Refused(f"the submission has over {MAX_FILES} files")
         rel = Path(rel)
+        if Path(rel).suffix not in SOURCE_SUFFIXES:
+            return None
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            self.notes.append(f"refused {rel}: the path leads outside the submission")
+            self._refuse(rel, "the path leads outside the submission")
+            return None
+        if len(rel.parts) > MAX_DEPTH or not all(SAFE_NAME.match(p) for p in rel.parts):
+            self._refuse(rel, "only letters, digits and _ . + - are allowed in names")
             return None
         return self.dest / rel
 
-    def add(self, rel, size, read):
-        """Copy one regular file of `size` bytes; read() returns a binary stream."""
-        target = self._target(rel)
+    def add(self, rel, read):
+        """Copy one regular source file; read() returns a binary stream."""
+        target = self.wanted(rel)
         if target is None:
             return
-        if self.count >= MAX_FILES:
-            if self.count == MAX_FILES:
-                self.notes.append(f"refused files after the first {MAX_FILES}")
-            self.count += 1
+        with read() as src:             # what is really there, whatever a header says
+            data = src.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            self._refuse(rel, f"over the {MAX_FILE}-byte limit for a source file")
             return
-        source = Path(rel).suffix in SOURCE_SUFFIXES
-        if size <= MAX_FILE and self.total + size <= MAX_TOTAL:
-            with read() as src:         # what is really there, whatever a header says
-                data = src.read(MAX_FILE + 1)
-            size = len(data)
-        if size > MAX_FILE and source:
-            self.notes.append(f"refused {rel}: over the {MAX_FILE}-byte limit for a "
-                              "source file")
+        if self.total + len(data) > MAX_TOTAL:
+            self._refuse(rel, f"the sources are over {MAX_TOTAL >> 20} MiB")
             return
-        if size > MAX_FILE or self.total + size > MAX_TOTAL:
-            if source:
-                self.notes.append(f"refused {rel}: the submission is over "
-                                  f"{MAX_TOTAL >> 20} MiB")
-            return      # not a source: never used, so not worth a note or the disk
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.total += size
-        self.count += 1
+        self.total += len(data)
 
     def link(self, rel):
         if Path(rel).suffix in SOURCE_SUFFIXES:
-            self.notes.append(f"refused {rel}: a symbolic link (hand in the file itself)")
+            self._refuse(rel, "a symbolic link (hand in the file itself)")
 
 
 def take_folder(src, intake):
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d not in ("build", ".git", "grades", "logs",
-                                                        "node_modules")
-                       and not os.path.islink(os.path.join(dirpath, d))]
-        for name in filenames:
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):
+                intake.notes.append(f"refused {printable(os.path.relpath(os.path.join(dirpath, d), src))}/:"
+                                    " a symbolic link to a folder")
+        dirnames[:] = sorted(d for d in dirnames if d not in ("build", ".git", "grades",
+                                                              "logs", "node_modules")
+                             and not os.path.islink(os.path.join(dirpath, d)))
+        for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, src)
-            st = os.lstat(path)
             if os.path.islink(path):
                 intake.link(rel)
             elif os.path.isfile(path):
-                intake.add(rel, st.st_size, lambda p=path: open(p, "rb", opener=_nofollow))
-    # symlinked folders are skipped above; say so when they might have held sources
-    for dirpath, dirnames, _ in os.walk(src, followlinks=False):
-        for d in dirnames:
-            if os.path.islink(os.path.join(dirpath, d)):
-                intake.notes.append(f"refused {os.path.relpath(os.path.join(dirpath, d), src)}/:"
-                                    " a symbolic link to a folder")
+                intake.add(rel, lambda p=path: open(p, "rb", opener=_nofollow))
 
 
 def _nofollow(path, flags):
     return os.open(path, flags | os.O_NOFOLLOW)
 
 
+class _Counted:
+    """A file object that gives up once an archive has expanded too far."""
+
+    def __init__(self, f, budget):
+        self.f, self.budget = f, budget
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.budget[0] -= len(data)
+        if self.budget[0] < 0:
+            raise Refused(f"the archive expands to over {MAX_UNPACKED >> 20} MiB")
+        return data
+
+    def seek(self, offset, whence=0):
+        if whence == 0 and hasattr(self.f, "tell"):     # skipping in a compressed tar
+            self.budget[0] -= max(0, offset - self.f.tell())  # still decompresses it all
+            if self.budget[0] < 0:
+                raise Refused(f"the archive expands to over {MAX_UNPACKED >> 20} MiB")
+        return self.f.seek(offset, whence)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
 def take_archive(path, intake):
     name = path.name.lower()
+    budget = [MAX_UNPACKED]
     try:
         if name.endswith(".zip"):
             with zipfile.ZipFile(path) as z:
@@ -150,29 +190,58 @@ def take_archive(path, intake):
                     if mode == 0o120000:
                         intake.link(info.filename)
                         continue
-                    intake.add(info.filename, info.file_size, lambda i=info: z.open(i))
+                    intake.add(info.filename,
+                               lambda i=info: _ctx(_Counted(z.open(i), budget)))
         else:
-            with tarfile.open(path) as t:
+            with open(path, "rb") as raw, \
+                    tarfile.open(fileobj=_Counted(raw, [1 << 62]), mode="r:*") as t:
+                t.fileobj = _Counted(t.fileobj, budget)     # what decompression yields
                 for m in t:
                     if m.issym() or m.islnk():
                         intake.link(m.name)
                     elif m.isfile():
-                        intake.add(m.name, m.size, lambda m=m: t.extractfile(m))
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as e:
-        raise Refused(f"the archive {path.name} cannot be read: {e}") from None
+                        intake.add(m.name, lambda m=m: _ctx(t.extractfile(m)))
+    except Refused:
+        raise
+    except Exception as e:          # zipfile, tarfile, zlib, lzma, bz2: all say "broken"
+        raise Refused(f"the archive {printable(path.name)} cannot be read: "
+                      f"{type(e).__name__}: {printable(e)}") from None
+
+
+class _ctx:
+    """Give any file-like object a `with` block."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __enter__(self):
+        return self.f
+
+    def __exit__(self, *exc):
+        close = getattr(self.f, "close", None)
+        if close:
+            close()
 
 
 def take(submission, dest):
-    """Copy or unpack a submission into dest; returns the Intake (with its notes)."""
+    """Copy or unpack a submission's sources into dest; returns the Intake. A folder
+    holding no sources but one archive (Gradescope keeps uploads as they are) is
+    graded by that archive."""
     submission = Path(submission)
     intake = Intake(dest)
     Path(dest).mkdir(parents=True, exist_ok=True)
     if submission.is_dir():
         take_folder(submission, intake)
+        archives = [p for p in sorted(submission.iterdir())
+                    if p.is_file() and not p.is_symlink() and ARCHIVE_RE.search(p.name)]
+        if not any(Path(dest).rglob("*")) and len(archives) == 1:
+            intake.notes.append(f"graded the archive {printable(archives[0].name)}")
+            take_archive(archives[0], intake)
     elif submission.is_file() and ARCHIVE_RE.search(submission.name):
         take_archive(submission, intake)
     else:
-        raise Refused(f"{submission} is neither a folder nor a .zip / .tar.gz archive")
+        raise Refused(f"{printable(submission)} is neither a folder nor a .zip / .tar.gz "
+                      "archive")
     return intake
 
 
@@ -202,13 +271,7 @@ def find_lesson_folder(tree, lesson):
 
 # ---- 3. the build tree ----------------------------------------------------------------
 
-INCLUDE_RE = re.compile(r'^\s*(?:#\s*include|\.include|\.incbin)\s*[<"]?\s*"?([^">\s]+)',
-                        re.M)
-
-
-def outside_includes(text):
-    """Included paths that reach outside the lesson (absolute or through ..)."""
-    return [p for p in INCLUDE_RE.findall(text) if p.startswith("/") or ".." in Path(p).parts]
+ASM_INCLUDE_RE = re.compile(r"\.(incbin|include)\b", re.I)
 
 
 def assemble(root, lesson, sub_dir, tree, starter_dir):
@@ -229,15 +292,9 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
     ref_dirs = {rel.parent for rel in ref_sources}
     for p in sorted(sub_dir.rglob("*")):
         rel = p.relative_to(sub_dir)
-        if not p.is_file() or p.suffix not in SOURCE_SUFFIXES or rel.parent not in ref_dirs:
-            continue
-        text = p.read_text(errors="replace")
-        bad = outside_includes(text)
-        if bad:
-            notes.append(f"refused {rel}: it includes {bad[0]}, outside the lesson folder")
-            continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        (dest / rel).write_text(text)
+        if p.is_file() and p.suffix in SOURCE_SUFFIXES and rel.parent in ref_dirs:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, dest / rel)      # the bytes as handed in
     for rel in sorted(ref_sources):
         if not (dest / rel).exists():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -247,21 +304,111 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
     return notes
 
 
-def build_tree(lesson_dir, scratch):
-    """Build with the reference Makefile; the environment points HOME and TMPDIR into
-    the scratch folder. Returns (ok, output)."""
+def _limits():
+    """Runs in the build's processes: bounded memory, CPU and file sizes (an
+    `#include "/dev/zero"` or a gigabyte array must not take the grader down)."""
+    import resource
+    for what, value in ((resource.RLIMIT_AS, 2 << 30), (resource.RLIMIT_CPU, BUILD_TIMEOUT),
+                        (resource.RLIMIT_FSIZE, 256 << 20)):
+        resource.setrlimit(what, (value, value))
+
+
+def _run_limited(cmd, cwd, env, timeout, out_path):
+    """Run cmd in its own process group with limits, output to a file; kill the whole
+    group at the timeout. Returns (exit status or None on timeout, head+tail of output)."""
+    with open(out_path, "wb") as out:
+        p = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True,
+                             preexec_fn=_limits)
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            status = None
+    with open(out_path, "rb") as f:
+        head = f.read(BUILD_OUTPUT // 2)
+        f.seek(max(f.tell(), os.path.getsize(out_path) - BUILD_OUTPUT // 2))
+        tail = f.read()
+    text = head.decode(errors="replace")
+    if tail:
+        text += ("\n[... cut ...]\n" if os.path.getsize(out_path) > BUILD_OUTPUT else "") \
+            + tail.decode(errors="replace")
+    return status, text
+
+
+def build_env(scratch):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "CROSS")}
     env.update(HOME=str(scratch), TMPDIR=str(scratch), MAKEFLAGS="")
-    try:
-        p = subprocess.run(["make", "-C", str(lesson_dir), "--no-print-directory"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                           timeout=BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return False, f"the build took longer than {BUILD_TIMEOUT} s and was stopped"
-    out = p.stdout.decode(errors="replace")
-    if len(out) > BUILD_OUTPUT:
-        out = out[:BUILD_OUTPUT // 2] + "\n[... cut ...]\n" + out[-BUILD_OUTPUT // 2:]
-    return p.returncode == 0, out
+    return env
+
+
+def compiler_dirs(cc):
+    """The compiler's own header folders (stddef.h and the like)."""
+    p = subprocess.run([cc, "-E", "-v", "-x", "c", os.devnull, "-o", os.devnull],
+                       capture_output=True, text=True)
+    dirs, on = [], False
+    for line in p.stderr.splitlines():
+        if line.startswith("#include <...> search starts here"):
+            on = True
+        elif line.startswith("End of search list"):
+            on = False
+        elif on:
+            dirs.append(Path(line.strip()).resolve())
+    return tuple(dirs)
+
+
+def check_inputs(lesson_dir, scratch):
+    """What the compiler will read must be inside the tree. The preprocessor lists
+    every file a source includes, however the name was spelled (macros, digraphs,
+    line splices), and the assembly gcc makes of each C file shows every .incbin or
+    .include its inline assembly would run. Returns a list of problems."""
+    lesson_dir = Path(lesson_dir).resolve()
+    cc = os.environ.get("CROSS", "arm-none-eabi-") + "gcc"
+    inside = (lesson_dir, (lesson_dir / "../../common").resolve()) + compiler_dirs(cc)
+    flags = ["-mcpu=arm1176jzf-s", "-marm", "-ffreestanding", "-I.", "-I../../common",
+             f"-DLESSON_NAME=\"{lesson_dir.name}\""]
+    problems = []
+    for src in sorted(p for p in lesson_dir.rglob("*") if p.suffix in (".c", ".S")
+                      and "build" not in p.relative_to(lesson_dir).parts):
+        rel = src.relative_to(lesson_dir)
+        # -H names each header as the preprocessor opens it, even when what follows
+        # fails (an #error in it, a missing file after it)
+        status, out = _run_limited([cc] + flags + ["-E", "-H", "-o", os.devnull, str(rel)],
+                                   lesson_dir, build_env(scratch), 30, scratch / "check.log")
+        if status is None:
+            problems.append(f"{rel}: reading what it includes took over 30 s")
+            continue
+        for line in out.splitlines():
+            m = re.match(r"^\.+ (.+)$", line)
+            if not m:
+                continue
+            path = (lesson_dir / m.group(1)).resolve()
+            if not any(path == d or d in path.parents for d in inside):
+                problems.append(f"{rel}: includes {printable(m.group(1))}, outside the lesson")
+                break
+        # C: the assembly gcc makes (inline asm strings joined); .S: the source after
+        # the preprocessor (macros and ## pasted)
+        asm = scratch / "check.s"
+        step = ["-O0", "-S"] if src.suffix == ".c" else ["-E"]
+        status, _ = _run_limited([cc] + flags + step + ["-o", str(asm), str(rel)],
+                                 lesson_dir, build_env(scratch), 60, scratch / "check.log")
+        text = asm.read_text(errors="replace") if status == 0 and asm.exists() else ""
+        if ASM_INCLUDE_RE.search(text):
+            problems.append(f"{rel}: uses the assembler's .incbin or .include, which could "
+                            "read files outside the lesson")
+    return problems
+
+
+def build_tree(lesson_dir, scratch):
+    """Build with the reference Makefile, in limits; the environment points HOME and
+    TMPDIR into the scratch folder. Returns (ok, output)."""
+    status, out = _run_limited(["make", "-C", str(lesson_dir), "--no-print-directory"],
+                               lesson_dir, build_env(scratch), BUILD_TIMEOUT,
+                               scratch / "build.log")
+    if status is None:
+        return False, out + f"\nthe build took longer than {BUILD_TIMEOUT} s and was stopped"
+    return status == 0, out
 
 
 # ---- 4. testing ---------------------------------------------------------------------------
@@ -282,6 +429,14 @@ def seed_for(lesson, sub_dir, secret):
     return int.from_bytes(h.digest()[:4], "big") % 10**9
 
 
+def cores():
+    """The cores this process may use (a container may allow fewer than it has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def python():
     return subprocess.run([str(HARNESS / "tools" / "find-python")], capture_output=True,
                           text=True).stdout.strip() or sys.executable
@@ -299,7 +454,8 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None):
            f"--junitxml={junit}", "-o", "junit_family=xunit1", "--timeout=120",
            "-n", str(jobs) if jobs > 1 else "0"]
     cmd += select or graded_test_files(lesson)
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work))
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}   # the kernel needs none
+    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work))
     p = subprocess.Popen(cmd, cwd=str(HARNESS), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
                          start_new_session=True)
@@ -311,7 +467,10 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None):
         out, _ = p.communicate()
         timed_out = True
     out = out.decode(errors="replace")
-    results = json.loads(raw.read_text()) if raw.exists() else {"tests": []}
+    try:        # written after every test, so a run stopped by the budget keeps its results
+        results = json.loads(raw.read_text())
+    except (OSError, ValueError):
+        results = {"tests": []}
     return results, out, timed_out, junit
 
 
@@ -321,7 +480,8 @@ def collect(lesson, select=None):
     cmd = [python(), "-m", "pytest", "-c", str(HARNESS / "pytest.ini"),
            "-p", "no:cacheprovider", "-q", "--collect-only",
            f"--lesson={lesson.name}", f"--tree={lesson.path.parents[1]}",
-           f"--results={os.devnull}"] + (select or graded_test_files(lesson))
+           f"--log-dir={tempfile.gettempdir()}/pios-collect"] + \
+        (select or graded_test_files(lesson))
     helper = ("import sys, json, pytest\n"
               "from pios.grading import points_of\n"
               "class P:\n"
@@ -349,7 +509,9 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="pios-grade-"))
-    notes, build_out, test_out, timed_out = [], "", "", False
+    for old in ("junit.xml", "results.json", "report.txt", "grade.json", "pytest.txt"):
+        (out_dir / old).unlink(missing_ok=True)     # nothing stale from an earlier run
+    notes, build_out, test_out, timed_out, built = [], "", "", False, False
     raw = {"tests": []}
     seed = None
     try:
@@ -362,8 +524,12 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
             tree = work / "tree"
             notes += assemble(root, lesson, sub_dir, tree, work / "starter")
             seed = seed_for(lesson, sub_dir, secret)
-            ok, build_out = build_tree(tree / "lessons" / lesson.name, work)
-            if ok:
+            problems = check_inputs(tree / "lessons" / lesson.name, work)
+            if problems:
+                raise Refused("the sources read files outside the lesson, so they were not "
+                              "built:\n  " + "\n  ".join(problems))
+            built, build_out = build_tree(tree / "lessons" / lesson.name, work)
+            if built:
                 raw, test_out, timed_out, junit = run_tests(
                     tree, lesson, seed, work, jobs, budget, select)
                 if junit.exists():
@@ -372,12 +538,15 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
                 notes.append("the build failed: no test can run (compiler output below)")
         except Refused as e:
             notes.append(str(e))
-        results = combine(lesson, raw, notes, build_out, timed_out, seed,
+        if timed_out:
+            notes.append(f"the time budget ({budget} s) ran out: the tests it did not "
+                         "reach score 0")
+        results = combine(lesson, raw, notes, build_out, built, timed_out, seed,
                           time.monotonic() - started, select)
     except Exception as e:          # a grader bug must not stop a batch: report it
         results = combine(lesson, {"tests": []},
                           notes + [f"grader error: {type(e).__name__}: {e}"],
-                          build_out, False, seed, time.monotonic() - started, select)
+                          build_out, built, False, seed, time.monotonic() - started, select)
     finally:
         if keep:
             results_keep = work
@@ -389,12 +558,14 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
     return results
 
 
-def combine(lesson, raw, notes, build_out, timed_out, seed, elapsed, select=None):
+def combine(lesson, raw, notes, build_out, built, timed_out, seed, elapsed, select=None):
     """Every graded test gets an entry, run or not, so scores are always out of the
     same total."""
+    notes = [printable(n) if "\n" not in n else n for n in notes]
     ran = {t["name"]: t for t in raw["tests"]}
     tests = []
-    why = ("not run: the build failed" if build_out and not ran
+    failed_build = bool(build_out) and not built
+    why = ("not run: the build failed" if failed_build
            else "not run: the time budget for this submission ran out" if timed_out
            else "not run: the submission could not be graded (see the notes)")
     try:
@@ -406,13 +577,13 @@ def combine(lesson, raw, notes, build_out, timed_out, seed, elapsed, select=None
         t = ran.get(nodeid)
         if t is None:
             t = {"name": nodeid, "points": points, "score": 0.0, "status": "not run",
-                 "output": why + ("\n\n" + build_out if build_out and not ran else "")}
+                 "output": why + ("\n\n" + build_out if failed_build else "")}
         tests.append(t)
     score = round(sum(t["score"] for t in tests), 2)
     max_score = sum(t["points"] for t in tests)
     return {"lesson": lesson.name, "score": score, "max_score": max_score,
             "percent": round(100.0 * score / max_score, 1) if max_score else 0.0,
-            "seed": seed, "notes": notes, "build_output": build_out,
+            "seed": seed, "notes": notes, "build_output": build_out, "built": built,
             "execution_time": round(elapsed, 1), "tests": tests}
 
 
@@ -421,7 +592,7 @@ def combine(lesson, raw, notes, build_out, timed_out, seed, elapsed, select=None
 def gradescope(results):
     """Gradescope's autograder results format."""
     head = "\n".join(results["notes"]) or "Built and tested."
-    if results["build_output"] and any(t["status"] == "not run" for t in results["tests"]):
+    if results["build_output"] and not results.get("built"):
         head += "\n\nBuild output:\n" + results["build_output"]
     return {
         "score": results["score"],
@@ -461,7 +632,7 @@ def write_reports(results, out_dir, test_out=""):
     (out_dir / "grade.json").write_text(json.dumps(results, indent=1))
     failed = [t for t in results["tests"] if t["status"] != "passed"]
     text = [table(results), ""]
-    if results["build_output"]:
+    if results["build_output"] and not results.get("built"):
         text += ["==== build output ====", results["build_output"], ""]
     for t in failed:
         text += [f"==== {short_name(t['name'], results['lesson'])}: {t['status']} "
@@ -474,7 +645,14 @@ def write_reports(results, out_dir, test_out=""):
 
 def junit_xml(results):
     """JUnit XML for a submission that never reached pytest (pytest writes its own)."""
-    from xml.sax.saxutils import escape, quoteattr
+    from xml.sax.saxutils import escape as _escape, quoteattr as _quoteattr
+    bad = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")      # not allowed in XML 1.0
+
+    def escape(t):
+        return _escape(bad.sub("?", t))
+
+    def quoteattr(t):
+        return _quoteattr(bad.sub("?", t))
     cases = []
     for t in results["tests"]:
         body = "" if t["status"] == "passed" else \
@@ -497,9 +675,10 @@ def submissions_in(folder):
             continue
         if p.is_dir() and not p.is_symlink():
             subs.append((p.name, p))
-        elif p.is_file() and ARCHIVE_RE.search(p.name):
+        elif p.is_file() and not p.is_symlink() and ARCHIVE_RE.search(p.name):
             subs.append((ARCHIVE_RE.sub("", p.name), p))
-    return subs
+    stems = [n.lower() for n, _ in subs]        # alice/ and alice.zip: keep both apart
+    return [(printable(n if stems.count(n.lower()) == 1 else p.name), p) for n, p in subs]
 
 
 def grade_batch(root, lesson, folder, out_dir, secret="", jobs=None, budget=DEFAULT_BUDGET,
@@ -507,7 +686,7 @@ def grade_batch(root, lesson, folder, out_dir, secret="", jobs=None, budget=DEFA
     subs = submissions_in(folder)
     if not subs:
         raise Refused(f"no submissions in {folder}: expected one folder or archive each")
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or cores()
     out_dir = Path(out_dir)
     started = time.monotonic()
     results = {}
@@ -605,7 +784,7 @@ def main(argv=None):
         ap.error("give a submission, or --batch DIR")
     sub = Path(a.submission)
     out = Path(a.out or Path("grades") / lesson.name / ARCHIVE_RE.sub("", sub.resolve().name))
-    r = grade(root, lesson, sub, out, secret, a.jobs or os.cpu_count() or 1, a.budget,
+    r = grade(root, lesson, sub, out, secret, a.jobs or cores(), a.budget,
               select, a.keep)
     print(table(r))
     print(f"reports: {out}/ (report.txt has each failure's details; results.json, "

@@ -122,12 +122,13 @@ def pytest_runtest_logreport(report):
         r["credit"] = props["credit"]
     r["duration"] += getattr(report, "duration", 0.0)
     if report.failed:
-        r["status"] = "failed" if report.when == "call" or r["status"] != "failed" \
-            else r["status"]
+        r["status"] = "failed"
         r["output"] += _output(report)
-    elif report.skipped and report.when == "setup":
+    elif report.skipped and r["status"] == "passed":    # a skip or xfail earns nothing
         r["status"] = "skipped"
         r["output"] += _output(report)
+    if report.when == "teardown":
+        _write(config)          # after every test: a run stopped midway keeps its results
 
 
 _config = None
@@ -140,7 +141,11 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    config = session.config
+    if not hasattr(session.config, "workerinput"):
+        _write(session.config)
+
+
+def _write(config):
     path = config.getoption("--results")
     if not path or hasattr(config, "workerinput"):
         return
@@ -148,7 +153,9 @@ def pytest_sessionfinish(session, exitstatus):
     for r in config.pios_results.values():
         earned = r["points"] if r["status"] == "passed" else r["points"] * r["credit"]
         tests.append(dict(r, score=round(earned, 2)))
-    Path(path).write_text(json.dumps({
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps({
         "seed": getattr(config, "pios_seed", None),
         "duration": round(time.monotonic() - config.pios_started, 1),
         "tests": tests}, indent=1))
+    tmp.replace(path)           # never a half-written file
