@@ -7,6 +7,7 @@ headers the test makes up."""
 
 import re
 import string
+import struct
 
 import pytest
 
@@ -172,8 +173,22 @@ ELF_FIELDS = {       # offset: what it holds (ELF32 header, program headers at 0
 }
 
 
+def text_phdr(lesson, program="hello"):
+    """File offset of the program's first loadable, executable program header (the
+    first header is ARM.exidx, which the loader skips)."""
+    data = (lesson.build / "user" / f"{program}.bin").read_bytes()
+    phoff, = struct.unpack_from("<I", data, 28)
+    phentsize, phnum = struct.unpack_from("<HH", data, 42)
+    for i in range(phnum):
+        p_type, = struct.unpack_from("<I", data, phoff + i * phentsize)
+        p_flags, = struct.unpack_from("<I", data, phoff + i * phentsize + 24)
+        if p_type == 1 and p_flags & 1:
+            return phoff + i * phentsize
+    raise AssertionError(f"{program} has no executable PT_LOAD")
+
+
 @pytest.mark.points(2)
-def test_elf_loader_checks_every_header_field(kernel, rng):
+def test_elf_loader_checks_every_header_field(kernel, lesson, rng):
     """Corrupt one byte of a header field at random: the loader must say why it
     refuses (or accept a change that keeps the file valid), and never crash."""
     assert kernel.cmd("elfcheck hello 0 0x7f") == "ok"
@@ -186,5 +201,12 @@ def test_elf_loader_checks_every_header_field(kernel, rng):
     for off, value in ((0, 0), (4, 2), (18, 3), (44, 0), (45, 0x10), (27, 0x90), (31, 0x7f)):
         assert kernel.cmd(f"elfcheck hello {off} {value:#x}") != "ok", f"byte {off} = {value:#x}"
     assert refused > 0
+    # each check of a loadable segment on its own, in hello's text segment
+    ph = text_phdr(lesson)
+    for off, value, why in ((ph + 11, 0x90, "segment outside user space"),     # p_vaddr
+                            (ph + 19, 0x7f, "segment data outside the file"),  # p_filesz
+                            (ph + 24, 0x07, "segment both writable and executable")):
+        out = kernel.cmd(f"elfcheck hello {off} {value:#x}")
+        assert why in out, f"byte {off} = {value:#x}: expected {why!r}, got {out!r}"
     word = "".join(rng.choice("ab") for _ in range(6))
     assert kernel.cmd(f"echo {word}") == word

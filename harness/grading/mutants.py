@@ -281,6 +281,19 @@ MUTANTS = [
            catches=["test_10_processes.py::test_elf_loader_checks_every_header_field"],
            why="the ELF loader never checks the magic number: a file that is not ELF "
                "passes as long as the other fields look right"),
+    Mutant("wx-segment-accepted", "10-processes", "proc.c",
+           find="        if ((ph->flags & PF_W) && (ph->flags & PF_X))\n"
+                "            return \"segment both writable and executable\";\n",
+           replace="",
+           catches=["test_10_processes.py::test_elf_loader_checks_every_header_field"],
+           why="a segment both writable and executable is loaded: a program could "
+               "write code and run it"),
+    Mutant("segment-anywhere", "10-processes", "proc.c",
+           find="            return \"segment outside user space\";\n",
+           replace="            (void)0;\n",
+           catches=["test_10_processes.py::test_elf_loader_checks_every_header_field"],
+           why="the segment's address is not checked: a program could ask to be loaded "
+               "over the kernel"),
     Mutant("write-checks-first-byte-only", "10-processes", "syscall.c",
            find="    if (!vmm_user_ok(&p->as, buf, len, 0))\n",
            replace="    if (!vmm_user_ok(&p->as, buf, 1, 0))\n",
