@@ -154,6 +154,12 @@ MUTANTS = [
            catches=["test_06_pmm.py::test_partial_run_free_changes_nothing"],
            why="a run is freed frame by frame while it is checked: a bad free (not all "
                "allocated) has already freed the frames before the bad one"),
+    Mutant("alloc-forgets-nfree", "06-pmm", "pmm.c",
+           find="            nfree--;\n            next_word = w;\n",
+           replace="            next_word = w;\n",
+           catches=["test_06_pmm.py::test_random_alloc_free_sequences"],
+           why="pmm_alloc() takes a frame without counting it out of nfree: the free "
+               "count drifts from the truth"),
     Mutant("double-free-accepted", "06-pmm", "pmm.c",
            find="        if (!test_bit(used, i))\n"
                 "            return PMM_ERR_NOT_ALLOCATED;\n",
