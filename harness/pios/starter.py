@@ -331,8 +331,9 @@ def student_readme(name, todos):
         "",
         "The first `make` installs what is missing (cross compiler, QEMU, Python",
         "packages) on Debian or Ubuntu. Before you start, `make test` passes the",
-        "earlier lessons' tests and fails this lesson's: when this lesson's tests pass",
-        "too, you are done. The tests use random values (text, addresses, times), so a",
+        "earlier lessons' tests and fails this lesson's (all but a few that check code",
+        "you are given): when this lesson's tests pass too, you are done. The tests",
+        "use random values (text, addresses, times), so a",
         "kernel that only prints what they look for does not pass; a failing test",
         "prints the seed to rerun it with the same values (`make test L=... "
         "ARGS='--seed N'`).",
