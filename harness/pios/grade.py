@@ -783,6 +783,9 @@ def main(argv=None):
     if not a.submission:
         ap.error("give a submission, or --batch DIR")
     sub = Path(a.submission)
+    if not sub.exists():            # a typo, not a student's zero
+        print(f"pios-grade: {sub}: no such file or folder", file=sys.stderr)
+        return 2
     out = Path(a.out or Path("grades") / lesson.name / ARCHIVE_RE.sub("", sub.resolve().name))
     r = grade(root, lesson, sub, out, secret, a.jobs or cores(), a.budget,
               select, a.keep)
