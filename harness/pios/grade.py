@@ -5,18 +5,19 @@
 
 What happens to a submission (it is only ever read, never changed):
 
-1. It is copied (folders) or unpacked (archives) into a fresh temporary folder:
-   regular files only, no symlinks, no paths outside the folder, a size cap per file
-   and in total.
+1. Its sources (*.c, *.S, *.h) are copied (folders) or unpacked (archives) into a
+   fresh temporary folder: regular files with plain names only, no symlinks, no
+   paths outside the folder, a size cap per file and in total.
 2. The lesson folder is found in it: lessons/NN-name, a folder named NN-name, or
    the folder that holds the most of the lesson's source files by name.
 3. A fresh tree is made: the reference common/ and the reference lesson folder's
    build files (Makefile, linker scripts, user.mk), then the submission's sources
    (*.c, *.S, *.h) on top. The submission's Makefiles and everything outside its
-   lesson folder are ignored. A source the submission lacks (or that is a symlink,
-   too big, or includes files from outside the lesson) is taken from the starter,
-   with a note in the report.
-4. That tree is built and tested by the reference harness with a seed fixed for the
+   lesson folder are ignored. A source the submission lacks (or that was refused)
+   is taken from the starter, with a note in the report.
+4. Before the build, every file the sources would make the compiler read must be in
+   the tree (check_inputs); otherwise nothing is built.
+5. That tree is built and tested by the reference harness with a seed fixed for the
    submission, so the same submission gets the same values and the same score
    every run, while two students get different values.
 
@@ -176,6 +177,12 @@ class _Counted:
     def __getattr__(self, name):
         return getattr(self.f, name)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
 
 def take_archive(path, intake):
     name = path.name.lower()
@@ -190,37 +197,20 @@ def take_archive(path, intake):
                     if mode == 0o120000:
                         intake.link(info.filename)
                         continue
-                    intake.add(info.filename,
-                               lambda i=info: _ctx(_Counted(z.open(i), budget)))
+                    intake.add(info.filename, lambda i=info: _Counted(z.open(i), budget))
         else:
-            with open(path, "rb") as raw, \
-                    tarfile.open(fileobj=_Counted(raw, [1 << 62]), mode="r:*") as t:
+            with tarfile.open(path, mode="r:*") as t:
                 t.fileobj = _Counted(t.fileobj, budget)     # what decompression yields
                 for m in t:
                     if m.issym() or m.islnk():
                         intake.link(m.name)
                     elif m.isfile():
-                        intake.add(m.name, lambda m=m: _ctx(t.extractfile(m)))
+                        intake.add(m.name, lambda m=m: t.extractfile(m))
     except Refused:
         raise
     except Exception as e:          # zipfile, tarfile, zlib, lzma, bz2: all say "broken"
         raise Refused(f"the archive {printable(path.name)} cannot be read: "
                       f"{type(e).__name__}: {printable(e)}") from None
-
-
-class _ctx:
-    """Give any file-like object a `with` block."""
-
-    def __init__(self, f):
-        self.f = f
-
-    def __enter__(self):
-        return self.f
-
-    def __exit__(self, *exc):
-        close = getattr(self.f, "close", None)
-        if close:
-            close()
 
 
 def take(submission, dest):
@@ -251,22 +241,18 @@ def find_lesson_folder(tree, lesson):
     """The folder in a submission that holds the lesson's sources."""
     tree = Path(tree)
     wanted = {p.name for p in lesson.path.iterdir() if p.suffix in SOURCE_SUFFIXES}
+
     def sources(d):
         return len(wanted & {p.name for p in d.iterdir() if p.is_file()})
 
-    exact = [d for d in [tree, *sorted(p for p in tree.rglob("*") if p.is_dir())]
-             if d.name == lesson.name and sources(d)]
+    dirs = [d for d in [tree, *sorted(p for p in tree.rglob("*") if p.is_dir())] if sources(d)]
+    exact = [d for d in dirs if d.name == lesson.name]
     if exact:       # lessons/NN-name first, then the shallowest
         return min(exact, key=lambda d: (d.parent.name != "lessons", len(d.parts)))
-    best, best_n = None, 0
-    for d in [tree, *sorted(p for p in tree.rglob("*") if p.is_dir())]:
-        n = sources(d)
-        if n > best_n:
-            best, best_n = d, n
-    if best is None:
+    if not dirs:
         raise Refused(f"no lesson folder found: expected lessons/{lesson.name}/ or a "
                       f"folder holding its sources ({', '.join(sorted(wanted)[:6])}, ...)")
-    return best
+    return max(dirs, key=sources)      # the first of the fullest, in sorted order
 
 
 # ---- 3. the build tree ----------------------------------------------------------------
