@@ -13,8 +13,21 @@ $(if $(L),,$(error this target needs a lesson: make $@ L=NN   (lessons: $(LESSON
 $(if $(LDIR),,$(error no lesson '$(L)'. The lessons are: $(LESSONS)))
 endef
 
-# A Python with pytest and pexpect: not necessarily the python3 first on PATH.
-PYTHON = $(shell $(TOOLS)/find-python)
+# Every target that needs tools first runs `setup-host --install GROUP`: it installs
+# what is missing, checks again, and fails with one line naming what is still
+# missing and how to install it. Never put a make variable that could be empty at
+# the start of a recipe line: an empty one leaves the next word (or a `-`, which
+# make reads as "ignore errors") in command position.
+SETUP = @$(TOOLS)/setup-host --install
+# The Python that has pytest and pexpect (not necessarily the python3 first on
+# PATH): pios-python fails with the fix when there is none. PIOS_PYTHON, or
+# `make test PYTHON=path`, picks one by hand.
+ifeq ($(origin PYTHON),command line)
+ifneq ($(strip $(PYTHON)),)
+export PIOS_PYTHON := $(PYTHON)
+endif
+endif
+override PYRUN := $(TOOLS)/pios-python
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
@@ -25,46 +38,49 @@ all: build
 
 build:
 	$(if $(L),$(call need_lesson))
-	@$(TOOLS)/setup-host build || $(TOOLS)/setup-host --install build
+	$(SETUP) build
 	@for l in $(if $(L),$(LDIR),$(LESSONS)); do \
 	    $(MAKE) --no-print-directory -s -C lessons/$$l || exit 1; done
 
 run debug qemu-gdb gdb:
 	$(call need_lesson)
-	@$(TOOLS)/setup-host $(if $(filter run,$@),run,debug) || \
-	    $(TOOLS)/setup-host --install $(if $(filter run,$@),run,debug)
+	$(SETUP) $(if $(filter run,$@),run,debug)
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR) $@
 
 # Test one lesson (with the tests of every earlier lesson), or all of them.
 test:
 	$(if $(L),$(call need_lesson))
-	@$(TOOLS)/setup-host test || $(TOOLS)/setup-host --install test
+	$(SETUP) test
 	@$(MAKE) --no-print-directory build
-	$(PYTHON) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
+	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
 	    $(if $(L),--lesson $(LDIR)) $(ARGS)
 
 # Grading (harness/README.md): one submission, or a folder of them (BATCH=dir).
 grade:
 	$(call need_lesson)
 	$(if $(SUB)$(BATCH),,$(error give a submission: make grade L=$(L) SUB=path  (or BATCH=folder)))
-	@$(TOOLS)/setup-host test || $(TOOLS)/setup-host --install test
-	$(PYTHON) $(TOOLS)/pios-grade $(LDIR) $(if $(BATCH),--batch $(BATCH),$(SUB)) \
+	$(SETUP) grade
+	$(PYRUN) $(TOOLS)/pios-grade $(LDIR) $(if $(BATCH),--batch $(BATCH),$(SUB)) \
 	    $(if $(OUT),--out $(OUT)) $(ARGS)
 
 # The Gradescope autograder bundle for a lesson (grades/gradescope-NN-name.zip).
 gradescope:
 	$(call need_lesson)
-	$(PYTHON) $(TOOLS)/pios-gradescope $(LDIR) $(OUT)
+	$(SETUP) grade
+	$(PYRUN) $(TOOLS)/pios-gradescope $(LDIR) $(OUT)
 
 # Student starter code: one lesson's tree (DEST=dir), or a course repository with
 # one branch per lesson (make course DEST=dir).
 starter:
 	$(call need_lesson)
 	$(if $(DEST),,$(error give the folder to write: make starter L=$(L) DEST=dir))
-	$(PYTHON) $(TOOLS)/pios-starter $(LDIR) $(DEST)
+	$(SETUP) grade
+	$(PYRUN) $(TOOLS)/pios-starter $(LDIR) $(DEST)
 course:
 	$(if $(DEST),,$(error give the folder to write: make course DEST=dir))
-	$(PYTHON) $(TOOLS)/pios-starter --course $(DEST)
+	$(SETUP) grade
+	@command -v git >/dev/null || { echo "piOS: make course needs git. Install with: sudo apt-get install -y git" >&2; exit 1; }
+	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST)
 
 # What a lesson's code adds to the previous one (READMEs left out: they always differ).
 diff:
@@ -74,6 +90,7 @@ diff:
 	else diff -ru -x build -x README.md $$prev lessons/$(LDIR); true; fi
 
 slides:
+	$(SETUP) slides
 	@$(MAKE) --no-print-directory -C slides
 
 # An SD card image for a real Pi: the lesson's kernel.img, config.txt and the
@@ -81,21 +98,25 @@ slides:
 sdcard:
 	$(call need_lesson)
 	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard L=$(L) FIRMWARE=path/to/boot))
+	$(SETUP) test
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
 	$(TOOLS)/mksdcard lessons/$(LDIR)/build/sdcard.img lessons/$(LDIR)/build/kernel.img $(FIRMWARE)
 
 # The UART chainloader, and an SD card that boots it: install it once, then
 # `make install L=05 PORT=/dev/ttyUSB0` sends any lesson over the serial cable.
 chainloader:
+	$(SETUP) build
 	@$(MAKE) --no-print-directory -s -C harness/chainloader
 sdcard-loader: chainloader
 	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard-loader FIRMWARE=path/to/boot))
+	$(SETUP) test
 	$(TOOLS)/mksdcard harness/chainloader/build/sdcard.img harness/chainloader/build/kernel.img $(FIRMWARE)
 install:
 	$(call need_lesson)
 	$(if $(PORT),,$(error give the serial port: make install L=$(L) PORT=/dev/ttyUSB0))
+	$(SETUP) test
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
-	$(PYTHON) $(TOOLS)/pios-send $(PORT) lessons/$(LDIR)/build/kernel.img
+	$(PYRUN) $(TOOLS)/pios-send $(PORT) lessons/$(LDIR)/build/kernel.img
 
 setup:
 	$(TOOLS)/setup-host --install all
