@@ -31,7 +31,7 @@ override PYRUN := $(TOOLS)/pios-python
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test diff clean slides setup help sdcard \
+.PHONY: all build run debug qemu-gdb gdb test test-course diff clean slides setup help sdcard \
         chainloader sdcard-loader install grade starter course gradescope
 
 all: build
@@ -47,15 +47,22 @@ run debug qemu-gdb gdb:
 	$(SETUP) $(if $(filter run,$@),run,debug)
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR) $@
 
-# Test one lesson (with the tests of every earlier lesson), or all of them.
+# Test one lesson (with the tests of every earlier lesson), or all of them. The
+# course checks (every lesson's reference and starter, and every mutant, through
+# the grader: a few minutes) are left out; `make test-course` runs them.
 test:
 	$(if $(L),$(call need_lesson))
 	$(SETUP) test
 	@$(MAKE) --no-print-directory build
-	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
+	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) -m "not course" \
 	    $(if $(L),--lesson $(LDIR)) $(ARGS)
 
-# Grading (harness/README.md): one submission, or a folder of them (BATCH=dir).
+test-course:
+	$(SETUP) test
+	@$(MAKE) --no-print-directory build
+	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) -m course $(ARGS)
+
+# Grading (docs/grading.md): one submission, or a folder of them (BATCH=dir).
 grade:
 	$(call need_lesson)
 	$(if $(SUB)$(BATCH),,$(error give a submission: make grade L=$(L) SUB=path  (or BATCH=folder)))
@@ -133,6 +140,7 @@ help:
 	@echo "  make debug L=02      QEMU halted at the entry + gdb-multiarch with the symbols"
 	@echo "  make qemu-gdb L=02   QEMU with the console, waiting for GDB (then: make gdb L=02)"
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
+	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"
 	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from pios import lessons as L                      # noqa: E402
 from pios.build import BuildError, build           # noqa: E402
-from pios.console import Kernel                    # noqa: E402
+from pios.console import DEFAULT_TIMEOUT, Kernel   # noqa: E402
 from pios import qemu                              # noqa: E402
 
 pytest_plugins = ["pios.grading"]       # points, partial credit, --results
@@ -70,6 +70,8 @@ def pytest_configure(config):
     config.pios_log_dir.mkdir(parents=True, exist_ok=True)
     config.addinivalue_line("markers", "slides: renders the Marp slide decks (needs node)")
     config.addinivalue_line("markers", "host: compiled and run on the host, no QEMU")
+    config.addinivalue_line("markers", "course: grades every lesson's reference, starter "
+                            "and mutants (make test-course; make test leaves it out)")
 
 
 # Lesson objects are hashable by identity; give them a stable order and equality.
@@ -141,7 +143,10 @@ def lesson(request, _built):
     return les
 
 
-PREFLIGHT_TIMEOUT = 20.0
+# A boot takes well under a second of wall time; the banner and prompt are a few
+# hundred bytes, so a megabyte before them is a flood.
+PREFLIGHT_TIMEOUT = 5.0
+PREFLIGHT_LOG_LIMIT = 1 << 20
 
 
 def _preflight(les, config):
@@ -150,7 +155,7 @@ def _preflight(les, config):
     log = config.pios_log_dir / les.name / "preflight.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     k = Kernel(qemu.test_command(elf=les.elf, machine=config.getoption("--machine")),
-               log, timeout=PREFLIGHT_TIMEOUT)
+               log, timeout=PREFLIGHT_TIMEOUT, log_limit=PREFLIGHT_LOG_LIMIT)
     try:
         if les.has_shell:
             k.read_boot()
@@ -185,7 +190,7 @@ def boot(request, lesson):
     kernels = []
     request.node.pios_kernels = kernels
 
-    def start(machine=None, raw=False, extra=(), timeout=10.0, monitor=False):
+    def start(machine=None, raw=False, extra=(), timeout=DEFAULT_TIMEOUT, monitor=False):
         machine = machine or request.config.getoption("--machine")
         sock = None
         if monitor:     # a short path: unix socket names are limited to 108 bytes

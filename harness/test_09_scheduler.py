@@ -26,7 +26,7 @@ def sleep(kernel, ms):
     """Start `sleep MS`, wait for its report; returns (us slept, ticks meanwhile)."""
     kernel.send(f"sleep {ms}\r")
     m = kernel.expect(rf"slept {ms} ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n",
-                      timeout=60, what=f"the end of sleep {ms}")
+                      timeout=10, what=f"the end of sleep {ms}")
     return int(m[1]), int(m[2])
 
 
@@ -38,7 +38,7 @@ def start(kernel, mode, print_ms=None):
 
 def stop(kernel):
     m = re.fullmatch(r"demo stopped: task A (\d+) steps, task B (\d+) steps",
-                     kernel.cmd("demo stop", timeout=60))
+                     kernel.cmd("demo stop", timeout=10))
     assert m
     return int(m[1]), int(m[2])
 
@@ -65,7 +65,7 @@ def test_spinning_tasks_do_not_starve_the_shell(kernel, rng):
     start(kernel, "spin")
     for _ in range(3):
         word = "".join(rng.choice("qrstuv") for _ in range(rng.randrange(4, 30)))
-        assert kernel.cmd(f"echo {word}", timeout=60) == word
+        assert kernel.cmd(f"echo {word}", timeout=10) == word
     ms = rng.randrange(5, 20)
     slept, _ = sleep(kernel, ms)
     assert ms * 1000 <= slept <= ms * 1000 + 3 * 1000, \
@@ -117,9 +117,9 @@ def test_demo_prints_progress(kernel):
     kernel.send("sleep 25\r")
     counts = {"A": [], "B": []}
     for _ in range(4):
-        m = kernel.expect(r"\[task ([AB]): (\d+) steps\]\r\n", timeout=60)
+        m = kernel.expect(r"\[task ([AB]): (\d+) steps\]\r\n", timeout=10)
         counts[m[1]].append(int(m[2]))
-    kernel.expect(r"slept 25 ms", timeout=60)
+    kernel.expect(r"slept 25 ms", timeout=10)
     kernel.expect_prompt()
     stop(kernel)
     assert counts["A"] and counts["B"], "both tasks print"
@@ -132,7 +132,7 @@ def test_bench_switches_and_reports(kernel, rng):
     n = rng.randrange(200, 2000)
     before = ps(kernel)["shell"]["switches"]
     m = re.fullmatch(rf"{n} yields each way: (\d+) us, (\d+) ns per switch",
-                     kernel.cmd(f"bench yield {n}", timeout=60))
+                     kernel.cmd(f"bench yield {n}", timeout=10))
     assert m
     assert 20 <= int(m[2]) <= 5000
     assert ps(kernel)["shell"]["switches"] - before >= n

@@ -28,6 +28,7 @@ report.txt; for a batch, class.csv (student x test) and summary.txt/summary.json
 import argparse
 import concurrent.futures
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -358,12 +359,18 @@ def check_inputs(lesson_dir, scratch):
     for src in sorted(p for p in lesson_dir.rglob("*") if p.suffix in (".c", ".S")
                       and "build" not in p.relative_to(lesson_dir).parts):
         rel = src.relative_to(lesson_dir)
-        # -H names each header as the preprocessor opens it, even when what follows
-        # fails (an #error in it, a missing file after it)
-        status, out = _run_limited([cc] + flags + ["-E", "-H", "-o", os.devnull, str(rel)],
-                                   lesson_dir, build_env(scratch), 30, scratch / "check.log")
+        # One compiler run per source. -H names each header as the preprocessor
+        # opens it, even when what follows fails (an #error in it, a missing file
+        # after it). The output is, for C, the assembly gcc makes (inline asm
+        # strings joined) and, for .S, the source after the preprocessor (macros
+        # and ## pasted): either shows every .incbin or .include it would run.
+        asm = scratch / "check.s"
+        asm.unlink(missing_ok=True)
+        step = ["-O0", "-S"] if src.suffix == ".c" else ["-E"]
+        status, out = _run_limited([cc] + flags + step + ["-H", "-o", str(asm), str(rel)],
+                                   lesson_dir, build_env(scratch), 60, scratch / "check.log")
         if status is None:
-            problems.append(f"{rel}: reading what it includes took over 30 s")
+            problems.append(f"{rel}: reading what it includes took over 60 s")
             continue
         for line in out.splitlines():
             m = re.match(r"^\.+ (.+)$", line)
@@ -373,12 +380,6 @@ def check_inputs(lesson_dir, scratch):
             if not any(path == d or d in path.parents for d in inside):
                 problems.append(f"{rel}: includes {printable(m.group(1))}, outside the lesson")
                 break
-        # C: the assembly gcc makes (inline asm strings joined); .S: the source after
-        # the preprocessor (macros and ## pasted)
-        asm = scratch / "check.s"
-        step = ["-O0", "-S"] if src.suffix == ".c" else ["-E"]
-        status, _ = _run_limited([cc] + flags + step + ["-o", str(asm), str(rel)],
-                                 lesson_dir, build_env(scratch), 60, scratch / "check.log")
         text = asm.read_text(errors="replace") if status == 0 and asm.exists() else ""
         if ASM_INCLUDE_RE.search(text):
             problems.append(f"{rel}: uses the assembler's .incbin or .include, which could "
@@ -389,7 +390,9 @@ def check_inputs(lesson_dir, scratch):
 def build_tree(lesson_dir, scratch):
     """Build with the reference Makefile, in limits; the environment points HOME and
     TMPDIR into the scratch folder. Returns (ok, output)."""
-    status, out = _run_limited(["make", "-C", str(lesson_dir), "--no-print-directory"],
+    # Only what the tests boot: the disassembly listing (kernel.list) is for people.
+    status, out = _run_limited(["make", "-C", str(lesson_dir), "--no-print-directory",
+                                f"-j{cores()}", "build/kernel.img"],
                                lesson_dir, build_env(scratch), BUILD_TIMEOUT,
                                scratch / "build.log")
     if status is None:
@@ -423,6 +426,7 @@ def cores():
         return os.cpu_count() or 1
 
 
+@functools.lru_cache(maxsize=None)
 def python():
     return subprocess.run([str(HARNESS / "tools" / "find-python")], capture_output=True,
                           text=True).stdout.strip() or sys.executable
@@ -460,9 +464,20 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None):
     return results, out, timed_out, junit
 
 
+_collected = {}     # the reference's test ids and points do not change while grading
+
+
 def collect(lesson, select=None):
     """Every graded test's id and points, without running anything (for a submission
-    that never got to testing)."""
+    that never got to testing). Collected once per lesson and selection: a batch
+    asks the same question for every student."""
+    key = (str(lesson.path), tuple(select or ()))
+    if key not in _collected:
+        _collected[key] = _collect(lesson, select)
+    return list(_collected[key])
+
+
+def _collect(lesson, select):
     cmd = [python(), "-m", "pytest", "-c", str(HARNESS / "pytest.ini"),
            "-p", "no:cacheprovider", "-q", "--collect-only",
            f"--lesson={lesson.name}", f"--tree={lesson.path.parents[1]}",

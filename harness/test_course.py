@@ -1,0 +1,140 @@
+"""The course through the grader: every lesson's reference and starter, every mutant.
+
+- The reference scores full marks on every lesson, graded with its own tests (the
+  normal suite runs the earlier lessons' tests on it).
+- Each lesson's starter builds, boots, passes every earlier lesson's tests and
+  fails the lesson's own, except the ones marked `given`, which must pass.
+- Every mutant in grading/mutants.py loses points on the test meant to catch it.
+
+These grade each lesson several times over (about 70 gradings), so they are marked
+`course`: `make test` leaves them out and `make test-course` runs them (CI runs
+both). The quick starter checks (README redaction, the course repository, a
+student's tree grading itself with one test file) stay in `make test`.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HARNESS = Path(__file__).resolve().parent
+sys.path.insert(0, str(HARNESS))
+
+from pios import starter as S                                 # noqa: E402
+from grading.mutants import MUTANTS                           # noqa: E402
+from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
+                               graded, own_tests)
+
+WHOLE_COURSE = True     # grades every lesson: left out of `make test L=NN`
+
+
+# ---- the reference and the starters, each lesson -----------------------------------
+
+@pytest.mark.course
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_reference_scores_full_marks(name, tmp_path):
+    """Graded with its own tests (the normal suite runs the earlier ones on it too)."""
+    r = graded(name, LESSONS[name].path, tmp_path / "out", select=own_tests(name))
+    failed = [t["name"] for t in r["tests"] if t["status"] != "passed"]
+    assert r["score"] == r["max_score"] > 0, f"reference lost points: {failed}\n{r['notes']}"
+    assert not r["notes"], r["notes"]
+
+
+@pytest.mark.course
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_starter_passes_earlier_lessons_and_fails_its_own(name, tmp_path):
+    tree = tmp_path / "starter"
+    todos = S.make_starter_tree(ROOT, LESSONS[name].path, tree)
+    assert todos, "the starter has nothing to write"
+    assert all(t for _, _, t in todos), f"a region without TODO text: {todos}"
+    lesson_dir = tree / "lessons" / name
+    assert "BEGIN SOLUTION" not in "".join(p.read_text() for p in lesson_dir.rglob("*")
+                                           if p.suffix in S.SOURCE_SUFFIXES)
+    assert not list(tree.rglob("mutants.py")), "reference code in the starter"
+    r = graded(name, lesson_dir, tmp_path / "out")
+    assert not r["notes"], r["notes"]          # it builds: no build-failure note
+    own = f"test_{name[:2]}_"
+    earlier_lost = [t["name"] for t in r["tests"]
+                    if not t["name"].startswith(own) and t["status"] != "passed"]
+    own_passed = [t["name"] for t in r["tests"] if t["name"].startswith(own)
+                  and t["status"] == "passed" and not t.get("given")]
+    given_lost = [t["name"] for t in r["tests"] if t["name"].startswith(own)
+                  and t["status"] != "passed" and t.get("given")]
+    if name != "01-boot":           # lesson 01's starter does not boot: nothing before it
+        assert not earlier_lost, f"the starter fails earlier lessons' tests: {earlier_lost}"
+    assert not own_passed, f"the starter passes its own lesson's tests: {own_passed}"
+    # @pytest.mark.given tests check code the starter hands out: they must pass
+    assert not given_lost, f"the starter breaks code it hands out: {given_lost}"
+
+
+
+# ---- starters, quick checks (part of make test) ------------------------------------
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_starter_readme_does_not_quote_the_solution(name, tmp_path):
+    """The lesson README's walkthrough quotes the reference: in the starter, no two
+    consecutive lines of code the student writes survive in it."""
+    lesson = LESSONS[name]
+    S.make_starter_lesson(lesson.path, S.previous_lesson_dir(ROOT, lesson.path), tmp_path / name)
+    readme = [l.strip() for l in (tmp_path / name / "README.md").read_text().split("\n")]
+    pairs = set(zip(readme, readme[1:]))
+    for rel, (_, own) in S.lesson_regions(lesson.path, S.previous_lesson_dir(ROOT, lesson.path)).items():
+        for r in own:
+            body = [l.strip() for l in S.kept_text(r).split("\n")]
+            for a, b in zip(body, body[1:]):
+                if len(a) >= 12 and len(b) >= 12:
+                    assert (a, b) not in pairs, f"the starter README quotes {r.where}: {a} / {b}"
+
+
+def test_student_tree_runs_its_own_tests(tmp_path):
+    """A student's tree is self-contained: its README's commands work in it."""
+    tree = tmp_path / "st"
+    S.make_starter_tree(ROOT, LESSONS["02-uart"].path, tree)
+    readme = (tree / "README.md").read_text()
+    assert "make test L=02" in readme and "TODO(02)" in readme
+    p = subprocess.run(["make", "-s", "-C", str(tree), "build", "L=02"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tree / "lessons/02-uart/build/kernel.img").exists()
+    assert sorted(d.name for d in (tree / "lessons").iterdir()) == ["02-uart"]
+    assert (tree / ".github/workflows/piOS.yml").read_text().count("02-uart") == 2
+    # the README's self-check: the student's own tree grades itself
+    p = subprocess.run(["make", "-s", "-C", str(tree), "grade", "L=02", "SUB=.",
+                        "ARGS=--only test_01_boot.py"], capture_output=True, text=True,
+                       timeout=300, cwd=tree)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "TOTAL" in p.stdout and (tree / "grades/02-uart/st/results.json").exists()
+
+
+def test_course_repository_has_a_branch_per_lesson(tmp_path):
+    repo = tmp_path / "course"
+    subprocess.run([sys.executable, str(HARNESS / "tools/pios-starter"), "--course",
+                    str(repo)], check=True, capture_output=True, timeout=300)
+    branches = subprocess.run(["git", "-C", str(repo), "branch", "--format=%(refname:short)"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(branches) == [f"lesson-{n:02d}" for n in range(1, 11)] + ["main"]
+    for n, name in enumerate(LESSONS, 1):
+        files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only",
+                                f"lesson-{n:02d}"], capture_output=True, text=True,
+                               check=True).stdout.split()
+        assert "README.md" in files and f"lessons/{name}/Makefile" in files
+        assert not [f for f in files if f.startswith("lessons/") and name not in f]
+        assert "harness/grading/mutants.py" not in files
+
+
+# ---- mutants ------------------------------------------------------------------------
+
+@pytest.mark.course
+@pytest.mark.parametrize("m", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_loses_points_where_expected(m, tmp_path):
+    sub = copy_lesson(m.lesson, tmp_path / m.lesson)
+    edit(sub / m.file, m.find, m.replace)
+    # graded with just the tests meant to catch it (all their parameters)
+    r = graded(m.lesson, sub, tmp_path / "out", select=[str(HARNESS / c) for c in m.catches])
+    tests = by_test(r)
+    for c in m.catches:
+        hits = [t for n, t in tests.items() if n.split("[")[0] == c.replace(".py::", "::")]
+        assert hits, f"no test {c}"
+        assert any(t["score"] < t["points"] for t in hits), \
+            f"mutant {m.name} ({m.why}) was not caught by {c}"
