@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from pios import lessons as L
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "harness" / "tools"
+WHOLE_COURSE = True     # about the repository's commands: left out of `make test L=NN`
+FIRST = L.find_lessons(ROOT)[0].name    # a student's tree holds one lesson
 SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
@@ -59,7 +63,7 @@ def one_line_with_the_fix(stderr, *what):
     return lines[0]
 
 
-TARGETS = {"test": ("test", "L=01"), "grade": ("grade", "L=05", "SUB=.")}
+TARGETS = {"test": ("test", f"L={FIRST}"), "grade": ("grade", f"L={FIRST}", "SUB=.")}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -100,7 +104,7 @@ def test_empty_python_variable_is_not_a_silent_success(tmp_path):
     'ignore errors': it must run the tests (here: a selection that matches none,
     which pytest reports with a non-zero exit)."""
     path, _ = fake_host(tmp_path)
-    r = make(path, "test", "L=01", "PYTHON=", "PYTEST_FLAGS=",
+    r = make(path, "test", f"L={FIRST}", "PYTHON=", "PYTEST_FLAGS=",
              "ARGS=-k no_test_has_this_name")
     assert "no tests ran" in r.stdout or "deselected" in r.stdout, r.stdout + r.stderr
     assert r.returncode != 0
