@@ -105,7 +105,7 @@ slides:
 sdcard:
 	$(call need_lesson)
 	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard L=$(L) FIRMWARE=path/to/boot))
-	$(SETUP) test
+	$(SETUP) hardware
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
 	$(TOOLS)/mksdcard lessons/$(LDIR)/build/sdcard.img lessons/$(LDIR)/build/kernel.img $(FIRMWARE)
 
@@ -116,12 +116,12 @@ chainloader:
 	@$(MAKE) --no-print-directory -s -C harness/chainloader
 sdcard-loader: chainloader
 	$(if $(FIRMWARE),,$(error give the firmware folder: make sdcard-loader FIRMWARE=path/to/boot))
-	$(SETUP) test
+	$(SETUP) hardware
 	$(TOOLS)/mksdcard harness/chainloader/build/sdcard.img harness/chainloader/build/kernel.img $(FIRMWARE)
 install:
 	$(call need_lesson)
 	$(if $(PORT),,$(error give the serial port: make install L=$(L) PORT=/dev/ttyUSB0))
-	$(SETUP) test
+	$(SETUP) hardware
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR)
 	$(PYRUN) $(TOOLS)/pios-send $(PORT) lessons/$(LDIR)/build/kernel.img
 

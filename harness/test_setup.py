@@ -113,7 +113,7 @@ def test_empty_python_variable_is_not_a_silent_success(tmp_path):
 
 def test_setup_host_names_every_group():
     """Every group exists, and this machine (which ran make test) has them all."""
-    for group in ("build", "run", "debug", "grade", "test", "slides", "all"):
+    for group in ("build", "run", "debug", "grade", "hardware", "slides", "test", "all"):
         r = subprocess.run([str(TOOLS / "setup-host"), group], capture_output=True, text=True)
         assert r.returncode == 0, f"setup-host {group} (this machine ran make test):\n{r.stderr}"
     r = subprocess.run([str(TOOLS / "setup-host"), "nonsense"], capture_output=True, text=True)
