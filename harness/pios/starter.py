@@ -296,7 +296,7 @@ def make_starter_tree(root, lesson_dir, dest):
                                 dest / "lessons" / lesson_dir.name)
     (dest / "README.md").write_text(student_readme(lesson_dir.name, todos))
     workflow = root / "harness" / "grading" / "classroom.yml"
-    if workflow.exists():           # GitHub grades every push (harness/README.md)
+    if workflow.exists():           # GitHub grades every push (docs/grading.md)
         (dest / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
         (dest / ".github" / "workflows" / "piOS.yml").write_text(
             workflow.read_text().replace("@LESSON@", lesson_dir.name))
