@@ -74,7 +74,7 @@ grade:
 gradescope:
 	$(call need_lesson)
 	$(SETUP) grade
-	$(PYRUN) $(TOOLS)/pios-gradescope $(LDIR) $(OUT)
+	$(PYRUN) $(TOOLS)/pios-gradescope $(ARGS) $(LDIR) $(OUT)
 
 # Student starter code: one lesson's tree (DEST=dir), or a course repository with
 # one branch per lesson (make course DEST=dir).

@@ -101,7 +101,7 @@ def test_student_tree_runs_its_own_tests(tmp_path):
     assert (tree / ".github/workflows/piOS.yml").read_text().count("02-uart") == 2
     # the README's self-check: the student's own tree grades itself
     p = subprocess.run(["make", "-s", "-C", str(tree), "grade", "L=02", "SUB=.",
-                        "ARGS=--only test_01_boot.py"], capture_output=True, text=True,
+                        "ARGS=--practice --only test_01_boot.py"], capture_output=True, text=True,
                        timeout=300, cwd=tree)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "TOTAL" in p.stdout and (tree / "grades/02-uart/st/results.json").exists()

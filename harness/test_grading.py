@@ -128,8 +128,9 @@ def test_missing_huge_and_symlinked_sources_use_the_starter(tmp_path):
 
 
 def test_build_cannot_reach_outside_its_tree(tmp_path):
-    """The submission's Makefiles are never run, and sources that include files from
-    outside the lesson are refused."""
+    """The submission's Makefiles are never run (and the report says they were
+    ignored), and a source that includes a host file does not build: in the
+    sandbox there is no such file."""
     sub = copy_lesson(TIMER, tmp_path / "s")
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -137,41 +138,110 @@ def test_build_cannot_reach_outside_its_tree(tmp_path):
     (sub / "evil.mk").write_text(f"$(shell touch {victim}/pwned-mk)\n")
     text = (sub / "timer.c").read_text()
     (sub / "timer.c").write_text('#include "/etc/passwd"\n' + text)
-    (sub / "gpio.h").write_text('#include "../../../../../../etc/hostname"\n'
-                                + (sub / "gpio.h").read_text())
-    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    r = graded(TIMER, sub, tmp_path / "out", select=ONE_TEST)
     assert list(victim.iterdir()) == []
     notes = "\n".join(r["notes"])
-    assert "timer.c: includes /etc/passwd, outside the lesson" in notes
-    assert "etc/hostname, outside the lesson" in notes
+    assert "ignored Makefile: the grader builds with the course's own" in notes
+    assert "ignored evil.mk" in notes
+    assert "/etc/passwd: No such file or directory" in r["build_output"]
     assert r["score"] == 0
 
 
-@pytest.mark.parametrize("trick", ["macro", "digraph", "splice", "inline-incbin",
-                                   "asm-paste"])
-def test_sources_cannot_read_host_files_however_spelled(trick, tmp_path):
-    """Every way to name an outside file that the compiler would follow is refused
-    before the build, so no host file reaches the report or the kernel."""
+# Ways a source can make the compiler or assembler read a file, each pointed at a
+# host file holding THE_HOST_SECRET (its line would appear in an error message).
+TRICKS = {
+    "include": ('c', '#include "{f}"\n'),
+    "include-if-optimized": ('c', '#ifdef __OPTIMIZE__\n#include "{f}"\n#endif\n'),
+    "macro": ('c', '#define P "{f}"\n#include P\n'),
+    "digraph": ('c', '%:include "{f}"\n'),
+    "splice": ('c', '#include \\\n"{f}"\n'),
+    "has-include": ('c', '#if __has_include("{f}")\n#error THE_HOST_SECRET is there\n#endif\n'),
+    "pragma-dependency": ('c', '#pragma GCC dependency "{f}"\n'),
+    "_Pragma": ('c', '_Pragma("GCC dependency \\"{f}\\"")\n'),
+    "line": ('c', '#line 1 "{f}"\n#error look at the line\n'),
+    "inline-incbin": ('c', '__asm__(".section .rodata\\n.in" "cbin \\"{f}\\"\\n.text");\n'),
+    "inline-include": ('c', '__asm__(".include \\"{f}\\"");\n'),
+    "asm-include": ('S', '.include "{f}"\n'),
+    "asm-macro": ('S', '.macro take a, b\n.\\a\\b "{f}"\n.endm\ntake inc, bin\n'),
+    "asm-paste": ('S', '#define PASTE(a, b) a##b\nPASTE(.inc, bin) "{f}"\n'),
+}
+
+
+@pytest.mark.parametrize("trick", list(TRICKS))
+def test_sandboxed_build_reads_nothing_of_the_host(trick, tmp_path):
+    """The build command the grader runs, on a source using each trick against a
+    host file outside /tmp (in the repository) and one in /tmp: the compiler finds
+    neither, and nothing of either reaches its output or the object file."""
+    lesson = copy_lesson(TIMER, tmp_path / "tree/lessons" / TIMER)
+    shutil.copytree(ROOT / "common", tmp_path / "tree/common")
+    outside = [tmp_path / "host-secret.h", ROOT / f"harness/logs/secret-{tmp_path.name}.h"]
+    outside[1].parent.mkdir(exist_ok=True)
+    try:
+        for f in outside:
+            f.write_text("THE_HOST_SECRET x;\n")
+        for i, f in enumerate(outside):
+            kind, text = TRICKS[trick]
+            (lesson / f"trick{i}.{kind}").write_text(text.format(f=f))
+            p = subprocess.run(G.make_command(lesson, True, f"build/trick{i}.o"),
+                               cwd=lesson, capture_output=True, text=True, timeout=60)
+            seen = p.stdout + p.stderr
+            obj = lesson / f"build/trick{i}.o"
+            seen += obj.read_bytes().decode("latin-1") if obj.exists() else ""
+            assert "THE_HOST_SECRET" not in seen, (f, seen)
+            assert f"build/trick{i}.o" in seen or p.returncode == 0, seen    # make ran
+    finally:
+        outside[1].unlink()
+
+
+def test_no_host_file_reaches_a_report(tmp_path):
+    """End to end: a host file included when optimising (the check flags once
+    differed from the build's) and one embedded by inline asm and printed at boot.
+    Nothing of either is in any report; without a sandbox, the include check
+    (run with the build's own commands) refuses both before building."""
     sub = copy_lesson(TIMER, tmp_path / "s")
-    secret = tmp_path / "host-secret.h"
-    secret.write_text("#error THE-HOST-SECRET\n")
-    c = {"macro": f'#define P "{secret}"\n#include P\n',
-         "digraph": f'%:include "{secret}"\n',
-         "splice": f'#include \\\n"{secret}"\n',
-         "inline-incbin": f'__asm__(".section .rodata\\n.in" "cbin \\"{secret}\\"\\n'
-                          '.text");\n',
-         "asm-paste": None}[trick]
-    if c:
-        (sub / "timer.c").write_text(c + (sub / "timer.c").read_text())
-    else:
-        (sub / "start.S").write_text(f'#define PASTE(a, b) a##b\nPASTE(.inc, bin) "{secret}"\n'
-                                     + (sub / "start.S").read_text())
-    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
-    assert r["score"] == 0
-    assert "outside the lesson" in "\n".join(r["notes"]), r["notes"]
-    everything = (tmp_path / "out/report.txt").read_text() + \
-        (tmp_path / "out/results.json").read_text()
-    assert "THE-HOST-SECRET" not in everything
+    secret = ROOT / f"harness/logs/secret-{tmp_path.name}.txt"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text("THE_HOST_SECRET x;\n")
+    try:
+        (sub / "timer.c").write_text(f'#ifdef __OPTIMIZE__\n#include "{secret}"\n#endif\n'
+                                     + (sub / "timer.c").read_text())
+        edit(sub / "kernel.c", "void kernel_main(void)\n{",
+             f'__asm__(".section .rodata\\nleak: .incbin \\"{secret}\\"\\n.byte 0\\n'
+             '.text");\nextern const char leak[];\nvoid kernel_main(void)\n{\n'
+             '    kprintf("%s", leak);')
+        for sandboxed in (True, False):
+            out = tmp_path / f"out-{sandboxed}"
+            r = graded(TIMER, sub, out, select=ONE_TEST, sandboxed=sandboxed)
+            assert r["score"] == 0
+            for f in out.rglob("*"):
+                if f.is_file():
+                    assert "THE_HOST_SECRET" not in f.read_text(errors="replace"), f
+            if not sandboxed:
+                notes = "\n".join(r["notes"])
+                assert f"timer.c: includes {secret}, outside the lesson" in notes, notes
+                assert "kernel.c: uses the assembler's .incbin" in notes, notes
+    finally:
+        secret.unlink()
+
+
+def test_common_files_and_build_files_are_the_courses(tmp_path):
+    """A header placed in the lesson folder with a common/ name, a changed copy of
+    common/, a linker script: all ignored, each with a note; the kernel is built
+    from the course's own and scores full marks."""
+    repo = tmp_path / "repo"
+    sub = copy_lesson(TIMER, repo / "lessons" / TIMER)
+    shutil.copytree(ROOT / "common", repo / "common")
+    (sub / "mmio.h").write_text("#error a lesson-folder mmio.h was used\n")
+    (repo / "common/kstring.c").write_text("#error the submission's common/ was used\n")
+    (repo / "common/format.h").write_text((ROOT / "common/format.h").read_text())  # same
+    (sub / "kernel.ld").write_text("/* the student's own */\n")
+    r = graded(TIMER, repo, tmp_path / "out", select=ONE_TEST)
+    notes = "\n".join(r["notes"])
+    assert f"ignored lessons/{TIMER}/mmio.h: the course's common/mmio.h is used" in notes
+    assert "ignored common/kstring.c: the course's common/kstring.c is used" in notes
+    assert f"ignored lessons/{TIMER}/kernel.ld: the grader builds with" in notes
+    assert "format.h" not in notes                # the same as the course's: no note
+    assert r["score"] == r["max_score"], notes
 
 
 def test_file_names_cannot_reach_the_shell(tmp_path):
@@ -281,32 +351,60 @@ def test_batch_grades_a_class(tmp_path):
     with tarfile.open(subs / "carol.tar.gz", "w:gz") as t:
         t.add(tmp_path / "half", "work")
     (subs / "dave.zip").write_bytes(b"garbage")
+    (subs / "class.csv").mkdir()                    # a name the class reports use
+    (subs / "eve").symlink_to(subs / "alice")       # a link: said, not graded
+    (subs / ".hidden").mkdir()
+    (subs / "notes.txt").write_text("not a submission\n")
     lines = []
     G.grade_batch(ROOT, LESSONS[TIMER], subs, tmp_path / "out", jobs=2,
                   select=ONE_TEST + [str(HARNESS / "test_05_timer.py::"
                                          "test_random_sleeps_last_that_long")],
                   echo=lambda *a, **k: lines.append(a[0]))
-    assert len(lines) == 4 and all("/4]" in line for line in lines)
+    skipped = [line for line in lines if line.startswith("skipped ")]
+    assert sorted(skipped) == ["skipped .hidden: a hidden name",
+                               "skipped eve: a symbolic link (copy the submission in instead)",
+                               "skipped notes.txt: neither a folder nor a .zip / .tar.gz archive"]
+    graded_lines = [line for line in lines if line not in skipped]
+    assert len(graded_lines) == 5 and all("/5]" in line for line in graded_lines), lines
     rows = (tmp_path / "out/class.csv").read_text().splitlines()
     assert rows[0].startswith("student,score,max_score,percent,test_05_timer::")
     got = {r.split(",")[0]: r.split(",")[3] for r in rows[1:]}
-    assert got["alice"] == "100.0" and got["dave"] == "0.0"
+    assert got["alice"] == "100.0" and got["dave"] == "0.0" and got["class.csv"] == "0.0"
     assert got["bob"] == got["carol"] and 0 < float(got["bob"]) < 100
     summary = json.loads((tmp_path / "out/summary.json").read_text())
-    assert summary["submissions"] == 4 and sum(summary["distribution"].values()) == 4
-    for name in ("alice", "bob", "carol", "dave"):
-        assert (tmp_path / "out" / name / "results.json").exists()
+    assert summary["submissions"] == 5 and sum(summary["distribution"].values()) == 5
+    for name in ("alice", "bob", "carol", "dave", "class.csv"):
+        assert (tmp_path / "out/students" / name / "results.json").exists()
 
 
 def test_command_line_grades_and_prints_a_table(tmp_path):
-    p = subprocess.run([sys.executable, str(HARNESS / "tools/pios-grade"), "05",
-                        str(half_broken(tmp_path)), "--out", str(tmp_path / "out"),
-                        "--only", "test_05_timer.py"], capture_output=True, text=True,
-                       timeout=600)
-    assert p.returncode == 0, p.stderr
-    assert "TOTAL" in p.stdout and "test_05_timer::test_random_sleeps_last_that_long" in p.stdout
-    report = (tmp_path / "out/report.txt").read_text()
-    assert "serial log" in report            # what a student needs to fix a failure
+    """An instructor's grading needs the secret; without it the grader stops and
+    says how to set it, or how a student self-checks (--practice). Practice and
+    graded runs never share a seed, and the report says which it was."""
+    cmd = [sys.executable, str(HARNESS / "tools/pios-grade"), "05", str(half_broken(tmp_path)),
+           "--only", "test_05_timer.py"]
+    env = {k: v for k, v in os.environ.items() if k != G.SECRET_ENV}
+    p = subprocess.run(cmd + ["--out", str(tmp_path / "none")], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 2 and "no grading secret" in p.stderr and "--practice" in p.stderr
+    assert not (tmp_path / "none").exists()
+    seeds = {}
+    for mode, extra, e in (("practice", ["--practice"], env),
+                           ("graded", [], dict(env, **{G.SECRET_ENV: "s3cret"}))):
+        out = tmp_path / mode
+        p = subprocess.run(cmd + extra + ["--out", str(out)], capture_output=True, text=True,
+                           timeout=600, env=e)
+        assert p.returncode == 0, p.stderr
+        assert "TOTAL" in p.stdout and "test_05_timer::test_random_sleeps_last_that_long" in p.stdout
+        assert f"({mode})" in p.stdout.splitlines()[0]
+        seeds[mode] = json.loads((out / "grade.json").read_text())["seed"]
+        report = (out / "report.txt").read_text()
+        assert "serial log" in report            # what a student needs to fix a failure
+        logs = [line.split("full log: ")[1].split(")")[0] for line in report.splitlines()
+                if "full log: " in line]
+        assert logs and all((out / log).is_file() for log in logs), logs   # kept, not dangling
+    assert seeds["practice"] % 2 == 1 and seeds["graded"] % 2 == 0
+    assert "practice mode" in (tmp_path / "practice/results.json").read_text()
 
 
 def test_gradescope_bundle_grades_like_gradescope(tmp_path):

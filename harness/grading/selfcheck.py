@@ -37,10 +37,15 @@ def tree_hash(path):
     return h.hexdigest()
 
 
+SECRET = "the self-checks' secret"
+
+
 def graded(name, sub, out, select=None, **kw):
-    """Grade and check the invariants every grading keeps: the submission unchanged,
-    every test reported, reports written."""
+    """Grade (as an instructor would: with a secret, in the sandbox, unless told
+    otherwise) and check the invariants every grading keeps: the submission
+    unchanged, every test reported, reports written."""
     before = tree_hash(sub) if Path(sub).is_dir() else Path(sub).read_bytes()
+    kw.setdefault("secret", SECRET)
     r = G.grade(ROOT, LESSONS[name], sub, out, select=select, **kw)
     after = tree_hash(sub) if Path(sub).is_dir() else Path(sub).read_bytes()
     assert before == after, "the grader changed the submission"

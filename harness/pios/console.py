@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 from pexpect.popen_spawn import PopenSpawn
 
-from .qemu import CappedLog, _die_with_parent
+from .qemu import LOG_LIMIT, CappedLog, _die_with_parent
 
 BANNER_RE = r"piOS lesson (\d\d-[a-z0-9-]+)\r\n"
 PROMPT = "> "
@@ -30,7 +30,7 @@ class Kernel:
     """QEMU running one kernel, driven through its serial console over pipes (no
     pty: no terminal line discipline between the test and the UART)."""
 
-    def __init__(self, cmd, log_path, timeout=DEFAULT_TIMEOUT, log_limit=4 << 20):
+    def __init__(self, cmd, log_path, timeout=DEFAULT_TIMEOUT, log_limit=LOG_LIMIT):
         self.qemu_cmd = cmd
         self.timeout = timeout
         self.flooded = False
@@ -66,7 +66,7 @@ class Kernel:
         kind = "the kernel stopped (QEMU exited)" if isinstance(err, pexpect.EOF) \
             else f"nothing matched within {self.timeout if err is None else err.timeout_used}s"
         if self.flooded:
-            kind = (f"output flood: the kernel printed over {self.log.limit >> 20} MB, "
+            kind = (f"output flood: the kernel printed over {self.log.limit >> 10} KB, "
                     "so it was stopped")
         return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
 

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -40,18 +41,20 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
 
 from . import lessons as L
+from . import sandbox
 from . import starter as S
 
 HARNESS = Path(__file__).resolve().parents[1]
 SOURCE_SUFFIXES = {".c", ".S", ".h"}
 MAX_FILE = 1 << 20              # bytes: a bigger source is refused
-MAX_TOTAL = 64 << 20            # bytes unpacked per submission
-MAX_FILES = 50000               # entries looked at (a whole repository, say)
+MAX_TOTAL = 64 << 20            # bytes taken per submission
+MAX_FILES = 5000                # files taken per submission (a whole repository has ~400)
 BUILD_TIMEOUT = 120             # seconds
 BUILD_OUTPUT = 6000             # characters of compiler output kept
 DEFAULT_BUDGET = 900            # seconds of testing per submission
@@ -68,8 +71,20 @@ class Refused(Exception):
 # A file name goes into make's shell commands: only plain names are taken.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 MAX_DEPTH = 12                  # folders deep
-MAX_UNPACKED = 512 << 20        # bytes an archive may expand to while it is read
+# A .tar.gz must be decompressed to reach its later members, so what is skipped is
+# read too (never stored): an archive may expand this far while it is read, and the
+# whole intake may take INTAKE_SECONDS. Only what is taken counts against MAX_TOTAL.
+MAX_UNPACKED = 4 << 30
 INTAKE_SECONDS = 60
+# Folders nobody hands in on purpose: left out of folders and archives alike.
+PRUNED = {"build", ".git", "grades", "logs", "node_modules"}
+# The course's build files: never used from a submission, taken only to say so.
+BUILD_NAMES = {"Makefile", "makefile", "GNUmakefile"}
+BUILD_SUFFIXES = {".mk", ".ld", ".lds"}
+
+
+def is_build_file(name):
+    return name in BUILD_NAMES or Path(name).suffix in BUILD_SUFFIXES
 
 
 def printable(text):
@@ -80,7 +95,8 @@ def printable(text):
 
 class Intake:
     """The source files taken from a submission, with notes on what was refused.
-    Only *.c, *.S and *.h are ever used, so only they are taken."""
+    Only *.c, *.S and *.h are ever built, so only they are taken (and the build
+    files, to tell the student they were ignored)."""
 
     def __init__(self, dest):
         self.dest = Path(dest)
@@ -97,11 +113,15 @@ class Intake:
         if time.monotonic() > self.deadline:
             raise Refused(f"unpacking took over {INTAKE_SECONDS} s: the submission is "
                           "too big or an archive bomb")
-        self.count += 1
-        if self.count > MAX_FILES:
-            raise Refused(f"the submission has over {MAX_FILES} files")
         rel = Path(rel)
-        if Path(rel).suffix not in SOURCE_SUFFIXES:
+        if rel.suffix not in SOURCE_SUFFIXES and not is_build_file(rel.name):
+            return None
+        if PRUNED & set(rel.parts[:-1]):
+            return None
+        self.count += 1
+        if self.count == MAX_FILES + 1:
+            self.notes.append(f"over {MAX_FILES} source files: the rest were not taken")
+        if self.count > MAX_FILES:
             return None
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
             self._refuse(rel, "the path leads outside the submission")
@@ -139,8 +159,7 @@ def take_folder(src, intake):
             if os.path.islink(os.path.join(dirpath, d)):
                 intake.notes.append(f"refused {printable(os.path.relpath(os.path.join(dirpath, d), src))}/:"
                                     " a symbolic link to a folder")
-        dirnames[:] = sorted(d for d in dirnames if d not in ("build", ".git", "grades",
-                                                              "logs", "node_modules")
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED
                              and not os.path.islink(os.path.join(dirpath, d)))
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
@@ -265,6 +284,7 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
     """Make the build tree: reference build rules, submission sources. Returns notes."""
     notes = []
     shutil.copytree(root / "common", tree / "common")
+    common = {p.name for p in (root / "common").iterdir()}
     dest = tree / "lessons" / lesson.name
     ref_sources = set()
     for ref in sorted(p for p in lesson.path.rglob("*") if p.is_file()):
@@ -279,15 +299,50 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
     ref_dirs = {rel.parent for rel in ref_sources}
     for p in sorted(sub_dir.rglob("*")):
         rel = p.relative_to(sub_dir)
-        if p.is_file() and p.suffix in SOURCE_SUFFIXES and rel.parent in ref_dirs:
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, dest / rel)      # the bytes as handed in
+        if not (p.is_file() and p.suffix in SOURCE_SUFFIXES and rel.parent in ref_dirs):
+            continue
+        if p.name in common and rel not in ref_sources:
+            continue        # would hide common/'s copy (-I. comes first): see ignored()
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, dest / rel)          # the bytes as handed in
     for rel in sorted(ref_sources):
         if not (dest / rel).exists():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(starter_dir / rel, dest / rel)
             notes.append(f"{rel}: not in the submission (or refused): the starter's copy "
                          "was used")
+    return notes
+
+
+MAX_IGNORED_NOTES = 8
+
+
+def ignored(root, lesson, sub_root, sub_dir):
+    """Notes for what the submission changed but the grader does not use: its own
+    Makefiles and linker scripts, and its copies of common/ files, wherever they
+    sit. A copy identical to the course's needs no note (a whole repository)."""
+    root = Path(root)
+    course_build = {p.read_bytes() for p in [root / "Makefile", *root.glob("common/*"),
+                                             *root.glob("lessons/**/*")]
+                    if p.is_file() and is_build_file(p.name)}
+    common = {p.name: p.read_bytes() for p in (root / "common").iterdir() if p.is_file()}
+    own = {p.relative_to(lesson.path) for p in lesson.path.rglob("*")
+           if p.suffix in SOURCE_SUFFIXES}
+    notes = []
+    for p in sorted(q for q in Path(sub_root).rglob("*") if q.is_file()):
+        rel = printable(p.relative_to(sub_root))
+        if is_build_file(p.name):
+            if p.read_bytes() not in course_build:
+                notes.append(f"ignored {rel}: the grader builds with the course's own "
+                             "Makefiles and linker scripts")
+        elif p.name in common and p.read_bytes() != common[p.name]:
+            in_lesson = p.parent.resolve() == Path(sub_dir).resolve() or \
+                Path(sub_dir).resolve() in p.resolve().parents
+            if not (in_lesson and p.relative_to(sub_dir) in own):
+                notes.append(f"ignored {rel}: the course's common/{p.name} is used as it is")
+    if len(notes) > MAX_IGNORED_NOTES:
+        notes = notes[:MAX_IGNORED_NOTES] + [f"... and {len(notes) - MAX_IGNORED_NOTES} "
+                                             "more files ignored"]
     return notes
 
 
@@ -300,34 +355,86 @@ def _limits():
         resource.setrlimit(what, (value, value))
 
 
-def _run_limited(cmd, cwd, env, timeout, out_path):
-    """Run cmd in its own process group with limits, output to a file; kill the whole
-    group at the timeout. Returns (exit status or None on timeout, head+tail of output)."""
+_running = set()        # process groups of the gradings under way (batch: several)
+_stopping = threading.Event()   # set by Ctrl-C or SIGTERM: finish nothing new
+
+
+class Stopped(Exception):
+    """The grader was asked to stop (Ctrl-C, SIGTERM): this grading is abandoned."""
+
+
+def _run_limited(cmd, cwd, env, timeout, out_path, limits=True, keep=BUILD_OUTPUT):
+    """Run cmd in its own process group (with limits), output to a file; kill the
+    whole group at the timeout or when the grader stops. Returns (exit status or
+    None on timeout, the head and tail of the output, `keep` characters)."""
+    if _stopping.is_set():
+        raise Stopped()
     with open(out_path, "wb") as out:
         p = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True,
-                             preexec_fn=_limits)
+                             preexec_fn=_limits if limits else None)
+        _running.add(p.pid)
         try:
             status = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
             status = None
-    with open(out_path, "rb") as f:
-        head = f.read(BUILD_OUTPUT // 2)
-        f.seek(max(f.tell(), os.path.getsize(out_path) - BUILD_OUTPUT // 2))
+        finally:
+            _kill_group(p.pid)      # whatever it left behind (QEMUs, make's children)
+            p.wait()
+            _running.discard(p.pid)
+    if _stopping.is_set():
+        raise Stopped()
+    return status, _head_tail(out_path, keep)
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_all():
+    """Ctrl-C or SIGTERM: every grading under way stops now (its tree is removed by
+    its own clean-up), and none starts."""
+    _stopping.set()
+    for pgid in list(_running):
+        _kill_group(pgid)
+
+
+def _head_tail(path, keep):
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(keep // 2)
+        f.seek(max(f.tell(), size - keep // 2))
         tail = f.read()
     text = head.decode(errors="replace")
     if tail:
-        text += ("\n[... cut ...]\n" if os.path.getsize(out_path) > BUILD_OUTPUT else "") \
-            + tail.decode(errors="replace")
-    return status, text
+        text += ("\n[... cut ...]\n" if size > keep else "") + tail.decode(errors="replace")
+    return text
 
 
 def build_env(scratch):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "CROSS")}
     env.update(HOME=str(scratch), TMPDIR=str(scratch), MAKEFLAGS="")
     return env
+
+
+def cross():
+    return os.environ.get("CROSS", "arm-none-eabi-")
+
+
+def make_command(lesson_dir, sandboxed, *targets, extra=()):
+    """make in the lesson folder: in the sandbox (it sees the tree and the toolchain
+    only), or as it is with a scrubbed environment."""
+    cmd = ["make", "-C", str(lesson_dir), "--no-print-directory", *extra, *targets]
+    if not sandboxed:
+        return cmd
+    env = {"MAKEFLAGS": ""}
+    if "CROSS" in os.environ:
+        env["CROSS"] = os.environ["CROSS"]
+    return sandbox.command(cmd, rw=[lesson_dir.parents[1]], cwd=lesson_dir, env=env,
+                           ro=sandbox.tool_dirs("make", cross() + "gcc"))
 
 
 def compiler_dirs(cc):
@@ -345,30 +452,48 @@ def compiler_dirs(cc):
     return tuple(dirs)
 
 
+def compile_commands(lesson_dir, scratch):
+    """Every compiler command the build would run, exactly as make would run it
+    (`make -n V=1`): [(source, argv)]. Sources make generates are left out."""
+    p = subprocess.run(make_command(lesson_dir, False, "build/kernel.img",
+                                    extra=["-n", "-B", "V=1"]),
+                       cwd=str(lesson_dir), env=build_env(scratch), capture_output=True,
+                       text=True, timeout=60)
+    cc = cross() + "gcc"
+    cmds = []
+    for line in p.stdout.splitlines():
+        try:
+            argv = shlex.split(line)
+        except ValueError:
+            continue
+        if argv[:1] != [cc] or "-c" not in argv:
+            continue
+        srcs = [a for a in argv if a.endswith((".c", ".S")) and not a.startswith("-")]
+        if len(srcs) == 1 and not srcs[0].startswith("build/"):
+            cmds.append((srcs[0], argv))
+    return cmds
+
+
 def check_inputs(lesson_dir, scratch):
-    """What the compiler will read must be inside the tree. The preprocessor lists
-    every file a source includes, however the name was spelled (macros, digraphs,
-    line splices), and the assembly gcc makes of each C file shows every .incbin or
-    .include its inline assembly would run. Returns a list of problems."""
+    """Without a sandbox: what the compiler will read must be inside the tree. Each
+    source is put through the build's own command for it (same flags, so the same
+    macros and #ifs), stopped after the preprocessor (.S) or the compiler proper
+    (.c): -H names each header as the preprocessor opens it, even when what follows
+    fails, and the output shows every .incbin or .include the assembler would run
+    (inline asm strings joined, macros and ## pasted). Returns a list of problems."""
     lesson_dir = Path(lesson_dir).resolve()
-    cc = os.environ.get("CROSS", "arm-none-eabi-") + "gcc"
+    cc = cross() + "gcc"
     inside = (lesson_dir, (lesson_dir / "../../common").resolve()) + compiler_dirs(cc)
-    flags = ["-mcpu=arm1176jzf-s", "-marm", "-ffreestanding", "-I.", "-I../../common",
-             f"-DLESSON_NAME=\"{lesson_dir.name}\""]
     problems = []
-    for src in sorted(p for p in lesson_dir.rglob("*") if p.suffix in (".c", ".S")
-                      and "build" not in p.relative_to(lesson_dir).parts):
-        rel = src.relative_to(lesson_dir)
-        # One compiler run per source. -H names each header as the preprocessor
-        # opens it, even when what follows fails (an #error in it, a missing file
-        # after it). The output is, for C, the assembly gcc makes (inline asm
-        # strings joined) and, for .S, the source after the preprocessor (macros
-        # and ## pasted): either shows every .incbin or .include it would run.
+    for rel, argv in compile_commands(lesson_dir, scratch):
         asm = scratch / "check.s"
         asm.unlink(missing_ok=True)
-        step = ["-O0", "-S"] if src.suffix == ".c" else ["-E"]
-        status, out = _run_limited([cc] + flags + step + ["-H", "-o", str(asm), str(rel)],
-                                   lesson_dir, build_env(scratch), 60, scratch / "check.log")
+        cmd = [a for a in argv if not a.startswith("-M")]
+        i = cmd.index("-o")
+        cmd[i + 1] = str(asm)
+        cmd[cmd.index("-c")] = "-S" if rel.endswith(".c") else "-E"
+        status, out = _run_limited(cmd + ["-H"], lesson_dir, build_env(scratch), 60,
+                                   scratch / "check.log")
         if status is None:
             problems.append(f"{rel}: reading what it includes took over 60 s")
             continue
@@ -387,12 +512,12 @@ def check_inputs(lesson_dir, scratch):
     return problems
 
 
-def build_tree(lesson_dir, scratch):
-    """Build with the reference Makefile, in limits; the environment points HOME and
-    TMPDIR into the scratch folder. Returns (ok, output)."""
+def build_tree(lesson_dir, scratch, sandboxed=True):
+    """Build with the reference Makefile, in limits, in the sandbox (or, unsandboxed,
+    with HOME and TMPDIR in the scratch folder). Returns (ok, output)."""
     # Only what the tests boot: the disassembly listing (kernel.list) is for people.
-    status, out = _run_limited(["make", "-C", str(lesson_dir), "--no-print-directory",
-                                f"-j{cores()}", "build/kernel.img"],
+    status, out = _run_limited(make_command(lesson_dir, sandboxed, "build/kernel.img",
+                                            extra=[f"-j{cores()}"]),
                                lesson_dir, build_env(scratch), BUILD_TIMEOUT,
                                scratch / "build.log")
     if status is None:
@@ -410,12 +535,16 @@ def graded_test_files(lesson):
 
 def seed_for(lesson, sub_dir, secret):
     """The same submission gets the same seed; different ones get different seeds; and
-    without the instructor's secret nobody can work out the values in advance."""
-    h = hashlib.sha256(f"{secret}\0{lesson.name}\0".encode())
+    without the instructor's secret nobody can work out the values in advance.
+    secret=None is practice mode: a seed anyone can work out, and never one a graded
+    run uses (practice seeds are odd, graded ones even)."""
+    practice = not secret
+    h = hashlib.sha256(b"practice\0" if practice else f"graded\0{secret}\0".encode())
+    h.update(f"{lesson.name}\0".encode())
     for p in sorted(sub_dir.rglob("*")):
         if p.is_file() and p.suffix in SOURCE_SUFFIXES:
             h.update(str(p.relative_to(sub_dir)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return int.from_bytes(h.digest()[:4], "big") % 10**9
+    return 2 * (int.from_bytes(h.digest()[:4], "big") % (10**9 // 2)) + practice
 
 
 def cores():
@@ -432,36 +561,33 @@ def python():
                           text=True).stdout.strip() or sys.executable
 
 
-def run_tests(tree, lesson, seed, work, jobs, budget, select=None):
+PYTEST_OUTPUT = 64 << 10        # bytes of pytest's own output kept (pytest.txt)
+
+
+def run_tests(tree, lesson, seed, work, jobs, budget, select=None, sandboxed=True):
+    """The reference harness on the built tree. Returns (results, pytest's output,
+    timed out?). pytest prints no tracebacks (--tb=no): each failure's details are
+    in the results, bounded per test, and its output is cut to PYTEST_OUTPUT."""
     raw = work / "raw.json"
-    junit = work / "junit.xml"
     cmd = [python(), "-m", "pytest", "-c", str(HARNESS / "pytest.ini"),
-           "-p", "no:cacheprovider", "-q", "--no-header",
+           "-p", "no:cacheprovider", "-q", "--no-header", "--tb=no",
            # --option=value: pytest reads the command line before it loads the
            # conftest that defines these, and would take a lone value for a path
            f"--tree={tree}", f"--lesson={lesson.name}", f"--seed={seed}",
            f"--log-dir={work / 'logs'}", f"--results={raw}", "--preflight",
-           f"--junitxml={junit}", "-o", "junit_family=xunit1", "--timeout=120",
-           "-n", str(jobs) if jobs > 1 else "0"]
+           "--timeout=120", "-n", str(jobs) if jobs > 1 else "0"]
     cmd += select or graded_test_files(lesson)
-    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}   # the kernel needs none
+    env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, sandbox.ENV)}
     env.update(PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work))
-    p = subprocess.Popen(cmd, cwd=str(HARNESS), stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
-    try:
-        out, _ = p.communicate(timeout=budget)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)       # pytest, its workers and their QEMUs
-        out, _ = p.communicate()
-        timed_out = True
-    out = out.decode(errors="replace")
+    if sandboxed:
+        env[sandbox.ENV] = "bwrap"          # every QEMU of the run (pios.qemu)
+    status, out = _run_limited(cmd, HARNESS, env, budget, work / "pytest.out",
+                               limits=False, keep=PYTEST_OUTPUT)
     try:        # written after every test, so a run stopped by the budget keeps its results
         results = json.loads(raw.read_text())
     except (OSError, ValueError):
         results = {"tests": []}
-    return results, out, timed_out, junit
+    return results, out, status is None
 
 
 _collected = {}     # the reference's test ids and points do not change while grading
@@ -501,18 +627,32 @@ def _collect(lesson, select):
 
 # ---- the whole thing for one submission ---------------------------------------------------
 
-def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_BUDGET,
-          select=None, keep=False):
+LOGS_KEPT = 2 << 20             # bytes of serial logs kept per submission (out/logs)
+LOG_KEPT = 64 << 10             # ... and per log
+
+
+def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT_BUDGET,
+          select=None, keep=False, sandboxed=True):
     """Grade one submission; writes results.json, junit.xml and report.txt to out_dir
-    and returns the results (a dict). Never raises for anything the submission does."""
+    and returns the results (a dict). Never raises for anything the submission does;
+    raises Stopped when the grader is told to stop. secret=None: practice mode.
+    sandboxed=False builds and boots without bubblewrap (the caller decided)."""
     root = Path(root)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    if sandboxed and sandbox.problem():
+        raise RuntimeError(f"no sandbox: {sandbox.problem()}")
     work = Path(tempfile.mkdtemp(prefix="pios-grade-"))
     for old in ("junit.xml", "results.json", "report.txt", "grade.json", "pytest.txt"):
         (out_dir / old).unlink(missing_ok=True)     # nothing stale from an earlier run
+    shutil.rmtree(out_dir / "logs", ignore_errors=True)
     notes, build_out, test_out, timed_out, built = [], "", "", False, False
+    if not secret:
+        notes.append("practice mode: no grading secret, so these values are ones anyone "
+                     "can work out; the instructor's grade uses others")
+    if not sandboxed:
+        notes.append("graded without a sandbox (--unsandboxed)")
     raw = {"tests": []}
     seed = None
     try:
@@ -520,21 +660,22 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
             intake = take(submission, work / "submission")
             notes += intake.notes
             sub_dir = find_lesson_folder(work / "submission", lesson)
+            notes += ignored(root, lesson, work / "submission", sub_dir)
             S.make_starter_lesson(lesson.path, S.previous_lesson_dir(root, lesson.path),
                                   work / "starter")
             tree = work / "tree"
             notes += assemble(root, lesson, sub_dir, tree, work / "starter")
             seed = seed_for(lesson, sub_dir, secret)
-            problems = check_inputs(tree / "lessons" / lesson.name, work)
-            if problems:
-                raise Refused("the sources read files outside the lesson, so they were not "
-                              "built:\n  " + "\n  ".join(problems))
-            built, build_out = build_tree(tree / "lessons" / lesson.name, work)
+            if not sandboxed:       # the sandbox shows the compiler nothing else
+                problems = check_inputs(tree / "lessons" / lesson.name, work)
+                if problems:
+                    raise Refused("the sources read files outside the lesson, so they "
+                                  "were not built:\n  " + "\n  ".join(problems))
+            built, build_out = build_tree(tree / "lessons" / lesson.name, work, sandboxed)
             if built:
-                raw, test_out, timed_out, junit = run_tests(
-                    tree, lesson, seed, work, jobs, budget, select)
-                if junit.exists():
-                    shutil.copy2(junit, out_dir / "junit.xml")
+                raw, test_out, timed_out = run_tests(tree, lesson, seed, work, jobs, budget,
+                                                     select, sandboxed)
+                keep_logs(raw, work / "logs", out_dir / "logs")
             else:
                 notes.append("the build failed: no test can run (compiler output below)")
         except Refused as e:
@@ -544,19 +685,47 @@ def grade(root, lesson, submission, out_dir, secret="", jobs=1, budget=DEFAULT_B
                          "reach score 0")
         results = combine(lesson, raw, notes, build_out, built, timed_out, seed,
                           time.monotonic() - started, select)
+    except Stopped:
+        if not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
     except Exception as e:          # a grader bug must not stop a batch: report it
         results = combine(lesson, {"tests": []},
                           notes + [f"grader error: {type(e).__name__}: {e}"],
                           build_out, built, False, seed, time.monotonic() - started, select)
-    finally:
-        if keep:
-            results_keep = work
-        else:
+    finally:        # every exit: Ctrl-C, SIGTERM (main turns it into an exception), errors
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)
-            results_keep = None
-    results["workdir"] = str(results_keep) if results_keep else None
+    results["mode"] = "graded" if secret else "practice"
+    results["workdir"] = str(work) if keep else None
     write_reports(results, out_dir, test_out)
     return results
+
+
+def keep_logs(raw, logs, dest):
+    """The serial logs of the failed tests, into the report folder (each cut to its
+    last LOG_KEPT bytes, LOGS_KEPT in all), and the tests' outputs pointed at them:
+    the grading's own folder is deleted."""
+    kept = 0
+    for t in raw["tests"]:
+        if t["status"] == "passed":
+            continue
+        for path in sorted(set(re.findall(re.escape(str(logs)) + r"/[^\s)]+\.log", t["output"]))):
+            rel = Path(path).relative_to(logs)
+            src = logs / rel
+            if kept < LOGS_KEPT and src.is_file() and not (dest / rel).exists():
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                (dest / rel).write_text(_tail_bytes(src, LOG_KEPT))
+                kept += (dest / rel).stat().st_size
+        t["output"] = t["output"].replace(str(logs), "logs")
+
+
+def _tail_bytes(path, n):
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - n))
+        data = f.read().decode(errors="replace")
+    return (f"[... the first {size - n} bytes cut ...]\n" if size > n else "") + data
 
 
 def combine(lesson, raw, notes, build_out, built, timed_out, seed, elapsed, select=None):
@@ -620,7 +789,8 @@ def table(results):
              "ok" if t["status"] == "passed" else t["status"].upper())
             for t in results["tests"]]
     w = max([len(r[0]) for r in rows] + [20])
-    out = [f"piOS grade: lesson {results['lesson']}   seed {results['seed']}"]
+    out = [f"piOS grade: lesson {results['lesson']}   seed {results['seed']}   "
+           f"({results.get('mode', 'graded')})"]
     out += [f"  note: {n}" for n in results["notes"]]
     out += [f"  {name:<{w}}  {pts:>7}  {st}" for name, pts, st in rows]
     out.append(f"  {'TOTAL':<{w}}  {results['score']:g}/{results['max_score']:g}  "
@@ -640,12 +810,12 @@ def write_reports(results, out_dir, test_out=""):
                  f"({t['score']:g}/{t['points']:g}) ====", t["output"], ""]
     (out_dir / "report.txt").write_text("\n".join(text))
     (out_dir / "pytest.txt").write_text(test_out or "(the tests did not run)\n")
-    if not (out_dir / "junit.xml").exists():
-        (out_dir / "junit.xml").write_text(junit_xml(results))
+    (out_dir / "junit.xml").write_text(junit_xml(results))
 
 
 def junit_xml(results):
-    """JUnit XML for a submission that never reached pytest (pytest writes its own)."""
+    """JUnit XML from the results: every test, its outputs bounded as in results.json
+    (pytest's own --junitxml would embed whatever a flood put in a failure)."""
     from xml.sax.saxutils import escape as _escape, quoteattr as _quoteattr
     bad = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")      # not allowed in XML 1.0
 
@@ -668,52 +838,83 @@ def junit_xml(results):
 
 # ---- a batch ----------------------------------------------------------------------------------
 
-def submissions_in(folder):
-    """(student name, path) for each sub-folder or archive in a folder."""
+def submissions_in(folder, echo=print):
+    """(student name, path) for each sub-folder or archive in a folder; what is
+    left out is said (hidden names, symbolic links, other files)."""
     subs = []
     for p in sorted(Path(folder).iterdir()):
-        if p.name.startswith("."):
-            continue
-        if p.is_dir() and not p.is_symlink():
+        why = ("a hidden name" if p.name.startswith(".") else
+               "a symbolic link (copy the submission in instead)" if p.is_symlink() else
+               None if p.is_dir() or (p.is_file() and ARCHIVE_RE.search(p.name)) else
+               "neither a folder nor a .zip / .tar.gz archive")
+        if why:
+            echo(f"skipped {printable(p.name)}: {why}")
+        elif p.is_dir():
             subs.append((p.name, p))
-        elif p.is_file() and not p.is_symlink() and ARCHIVE_RE.search(p.name):
+        else:
             subs.append((ARCHIVE_RE.sub("", p.name), p))
     stems = [n.lower() for n, _ in subs]        # alice/ and alice.zip: keep both apart
     return [(printable(n if stems.count(n.lower()) == 1 else p.name), p) for n, p in subs]
 
 
-def grade_batch(root, lesson, folder, out_dir, secret="", jobs=None, budget=DEFAULT_BUDGET,
-                select=None, echo=print):
-    subs = submissions_in(folder)
+STUDENTS = "students"   # out/students/NAME/: no name can collide with class.csv
+
+
+def grade_batch(root, lesson, folder, out_dir, secret=None, jobs=None, budget=DEFAULT_BUDGET,
+                select=None, echo=print, sandboxed=True):
+    """Grade every submission in folder, `jobs` at a time. Ctrl-C or SIGTERM
+    (KeyboardInterrupt here) stops it: the gradings under way are killed, and the
+    class reports cover what was graded. Returns {name: results}."""
+    subs = submissions_in(folder, echo)
     if not subs:
         raise Refused(f"no submissions in {folder}: expected one folder or archive each")
     jobs = jobs or cores()
     out_dir = Path(out_dir)
     started = time.monotonic()
     results = {}
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = {pool.submit(grade, root, lesson, path, out_dir / name, secret, 1, budget,
-                               select): name for name, path in subs}
-        for i, f in enumerate(concurrent.futures.as_completed(futures), 1):
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    futures = {pool.submit(grade, root, lesson, path, out_dir / STUDENTS / name, secret, 1,
+                           budget, select, False, sandboxed): name for name, path in subs}
+    stopped = False
+    try:
+        for f in concurrent.futures.as_completed(futures):
             name = futures[f]
             try:
                 r = results[name] = f.result()
+            except Stopped:
+                continue
             except Exception as e:      # e.g. a full disk: the rest of the class goes on
                 r = results[name] = {"lesson": lesson.name, "score": 0, "max_score": 0,
                                      "percent": 0.0, "notes": [f"grader error: {e}"],
                                      "execution_time": 0, "tests": []}
             flag = "" if not r["notes"] else f"  ({r['notes'][0][:60]})"
-            echo(f"[{i:>{len(str(len(subs)))}}/{len(subs)}] {name:<24} "
+            echo(f"[{len(results):>{len(str(len(subs)))}}/{len(subs)}] {name:<24} "
                  f"{r['score']:>6g}/{r['max_score']:<4g} {r['percent']:5.1f}%  "
                  f"{r['execution_time']:5.0f} s{flag}", flush=True)
-    write_class_reports(results, out_dir, time.monotonic() - started)
+    except KeyboardInterrupt:
+        stopped = True
+        stop_all()
+        echo(f"stopped: {len(results)} of {len(subs)} graded; writing the class reports "
+             "for those", flush=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _stopping.clear()
+    for f, name in futures.items():     # finished while we were stopping
+        if name not in results and f.done() and not f.cancelled() and not f.exception():
+            results[name] = f.result()
+    if results:
+        write_class_reports(results, out_dir, time.monotonic() - started,
+                            total=len(subs), stopped=stopped)
+    if stopped:
+        raise KeyboardInterrupt
     return results
 
 
-def write_class_reports(results, out_dir, elapsed):
+def write_class_reports(results, out_dir, elapsed, total=None, stopped=False):
     names = sorted(results)
     full = max(results.values(), key=lambda r: len(r["tests"]))    # every test listed
     tests = [t["name"] for t in full["tests"]]
+    out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "class.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student", "score", "max_score", "percent"]
@@ -733,10 +934,13 @@ def write_class_reports(results, out_dir, elapsed):
                "min": min(pct), "max": max(pct),
                "distribution": {f"{10 * i}-{10 * i + 9 if i < 10 else 100}%": b
                                 for i, b in enumerate(bins)},
-               "wall_time": round(elapsed, 1)}
+               "wall_time": round(elapsed, 1),
+               "stopped": stopped, "not_graded": (total or len(names)) - len(names)}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     lines = [f"lesson {summary['lesson']}: {len(names)} submissions in "
-             f"{summary['wall_time']:.0f} s", f"mean {summary['mean']}%  median "
+             f"{summary['wall_time']:.0f} s"
+             + (f" (stopped: {summary['not_graded']} not graded)" if stopped else ""),
+             f"mean {summary['mean']}%  median "
              f"{summary['median']}%  stdev {summary['stdev']}  min {summary['min']}%  "
              f"max {summary['max']}%", ""]
     top = max(bins) or 1
@@ -748,7 +952,17 @@ def write_class_reports(results, out_dir, elapsed):
 
 # ---- command line ---------------------------------------------------------------------------------
 
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt     # the same clean stop as Ctrl-C
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--check-sandbox"]:         # Gradescope's setup.sh: fail at image build
+        why = sandbox.problem()
+        print(f"pios-grade: {'the sandbox works here' if not why else 'no sandbox: ' + why}",
+              file=sys.stderr if why else sys.stdout)
+        return 2 if why else 0
     ap = argparse.ArgumentParser(prog="pios-grade", description=__doc__.split("\n\n")[0])
     ap.add_argument("lesson", help="the lesson: 5, 05 or 05-timer")
     ap.add_argument("submission", nargs="?", help="a folder, .zip or .tar.gz")
@@ -763,23 +977,50 @@ def main(argv=None):
     ap.add_argument("--only", action="append", default=None, metavar="TESTFILE",
                     help="grade with these test files only (e.g. test_05_timer.py)")
     ap.add_argument("--keep", action="store_true", help="keep the build tree (debugging)")
+    ap.add_argument("--practice", action="store_true",
+                    help="a self-check without the instructor's secret: values anyone "
+                    f"can work out, never the graded ones (no {SECRET_ENV} needed)")
+    ap.add_argument("--unsandboxed", action="store_true",
+                    help="build and boot without bubblewrap, where it cannot run "
+                    "(docs/grading.md: what that risks)")
     a = ap.parse_args(argv)
     root = Path(a.root).resolve()
     try:
         lesson = L.resolve(a.lesson, L.find_lessons(root))
     except ValueError as e:
         ap.error(str(e))
-    secret = os.environ.get(SECRET_ENV, "")
+    secret = None if a.practice else os.environ.get(SECRET_ENV)
+    if not a.practice and not secret:
+        print(f"pios-grade: no grading secret. An instructor sets {SECRET_ENV} (a phrase "
+              "kept private: it makes the tests' values unguessable);\na student checks "
+              "their work with --practice (make grade ... ARGS=--practice).",
+              file=sys.stderr)
+        return 2
+    if not a.unsandboxed and sandbox.problem():
+        print(f"pios-grade: cannot sandbox the students' builds: {sandbox.problem()}.\n"
+              "Grade where bubblewrap runs, or pass --unsandboxed to build and boot "
+              "without it (docs/grading.md says what that risks).", file=sys.stderr)
+        return 2
     select = [str(HARNESS / f) for f in a.only] if a.only else None
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return _main(a, root, lesson, secret, select, ap)
+    except KeyboardInterrupt:
+        print("pios-grade: stopped", file=sys.stderr)
+        return 130
+
+
+def _main(a, root, lesson, secret, select, ap):
     if a.batch:
         out = Path(a.out or Path("grades") / lesson.name)
         try:
-            grade_batch(root, lesson, a.batch, out, secret, a.jobs, a.budget, select)
+            grade_batch(root, lesson, a.batch, out, secret, a.jobs, a.budget, select,
+                        sandboxed=not a.unsandboxed)
         except Refused as e:
             print(f"pios-grade: {e}", file=sys.stderr)
             return 2
         print((out / "summary.txt").read_text(), end="")
-        print(f"reports: {out}/ (class.csv, summary.json, one folder per student)")
+        print(f"reports: {out}/ (class.csv, summary.json, {STUDENTS}/NAME/ per student)")
         return 0
     if not a.submission:
         ap.error("give a submission, or --batch DIR")
@@ -789,7 +1030,7 @@ def main(argv=None):
         return 2
     out = Path(a.out or Path("grades") / lesson.name / ARCHIVE_RE.sub("", sub.resolve().name))
     r = grade(root, lesson, sub, out, secret, a.jobs or cores(), a.budget,
-              select, a.keep)
+              select, a.keep, sandboxed=not a.unsandboxed)
     print(table(r))
     print(f"reports: {out}/ (report.txt has each failure's details; results.json, "
           "junit.xml)")

@@ -1,0 +1,101 @@
+"""Running untrusted work in a sandbox: bubblewrap (Debian's `bubblewrap`).
+
+The grader builds and boots code a student wrote. The compiler reads whatever the
+sources name (`#include "/etc/passwd"`, an `.incbin` built by an assembler macro),
+and QEMU runs the kernel. Both run here, in a fresh mount namespace that shows:
+
+    /usr/bin /usr/lib /usr/lib64 /usr/libexec /usr/share/qemu   read-only: programs,
+        their libraries, QEMU's data files (and /bin /lib /lib64 /sbin as the host
+        has them: links into /usr, or read-only folders)
+    the folders the caller names, read-only or writable (the build tree)
+    /dev (null, zero, random, ... only), an empty /tmp
+
+and nothing else: no /etc, /home, /root, /proc, no repository, no other submission.
+It has no network, its own process and IPC namespaces, no capabilities, and an
+environment of PATH, HOME=/tmp, TMPDIR=/tmp and what the caller adds (never
+PIOS_GRADE_SECRET). It dies with the process that started it.
+
+PIOS_SANDBOX=bwrap in the environment makes pios.qemu start every QEMU this way (the
+grader sets it for the test run it starts); anything else leaves QEMU as it is.
+"""
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ENV = "PIOS_SANDBOX"
+BWRAP = "bwrap"
+SYSTEM_RO = ("/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share/qemu")
+TOP_LEVEL = ("/bin", "/lib", "/lib32", "/lib64", "/sbin")
+PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def active():
+    """True when this process was asked to sandbox QEMU (the grader's test run)."""
+    return os.environ.get(ENV) == "bwrap"
+
+
+def _system_args():
+    args = []
+    for p in SYSTEM_RO:
+        if os.path.isdir(p):
+            args += ["--ro-bind", p, p]
+    for p in TOP_LEVEL:            # merged /usr: links; older layouts: real folders
+        if os.path.islink(p):
+            args += ["--symlink", os.readlink(p), p]
+        elif os.path.isdir(p):
+            args += ["--ro-bind", p, p]
+    return args
+
+
+def tool_dirs(*programs):
+    """The install folder of each program found outside /usr (a cross compiler
+    unpacked in /opt, say): it must be visible in the sandbox too."""
+    dirs = []
+    for prog in programs:
+        found = shutil.which(prog)
+        if not found:
+            continue
+        real = Path(found).resolve()
+        if real.parts[1:2] != ("usr",) or real.parts[1:3] == ("usr", "local"):
+            dirs.append(str(real.parent.parent))     # .../bin/prog -> ...
+    return sorted(set(dirs))
+
+
+def command(cmd, ro=(), rw=(), env=None, cwd=None):
+    """cmd wrapped in bwrap: it sees the system folders, `ro` read-only and `rw`
+    writable (each at its own path), and runs in `cwd` with `env` added to the
+    minimal environment."""
+    args = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--hostname", "pios-sandbox", "--clearenv",
+            "--setenv", "PATH", PATH, "--setenv", "HOME", "/tmp",
+            "--setenv", "TMPDIR", "/tmp", "--setenv", "LC_ALL", "C"]
+    for k, v in (env or {}).items():
+        args += ["--setenv", k, v]
+    args += _system_args() + ["--dev", "/dev", "--tmpfs", "/tmp"]
+    for d in ro:
+        args += ["--ro-bind", str(d), str(d)]
+    for d in rw:
+        args += ["--bind", str(d), str(d)]
+    if cwd:
+        args += ["--chdir", str(cwd)]
+    return args + ["--"] + [str(c) for c in cmd]
+
+
+@functools.lru_cache(maxsize=None)
+def problem():
+    """None if the sandbox works on this machine, else why not (one line)."""
+    if shutil.which(BWRAP) is None:
+        return ("bubblewrap is not installed (sudo apt-get install bubblewrap, or "
+                "harness/tools/setup-host --install grade)")
+    try:
+        p = subprocess.run(command(["true"]), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"bubblewrap did not run: {e}"
+    if p.returncode != 0:
+        why = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"bubblewrap cannot make a sandbox here ({why}): this machine or "
+                "container does not allow user namespaces")
+    return None
