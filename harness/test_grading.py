@@ -8,15 +8,20 @@
   of its own) scores full marks through the grader.
 
 Each case runs the real grader (a pytest run of its own on a fresh build tree), with
-a test selection where the point is the pipeline rather than every test.
+a test selection where the point is the pipeline rather than every test. The few
+that take several seconds each (floods, stopping a grading, 60,000 junk files) are
+marked `course`: `make test-course` runs them, `make test` does not.
 """
 
+import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -259,6 +264,27 @@ def test_file_names_cannot_reach_the_shell(tmp_path):
     assert r["score"] == r["max_score"]          # the rest of the submission is fine
 
 
+@pytest.mark.course     # seconds each: make test-course
+@pytest.mark.parametrize("newlines", [False, True])
+def test_a_flood_costs_little_disk_and_memory(newlines, tmp_path):
+    """A kernel that prints forever from a command many tests use: every report is
+    bounded, the whole report folder stays under 3 MB, and no process of the
+    grading grows past 400 MB."""
+    import resource
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    for (;;)\n        kprintf(\"%s\", \"flood flood flood flood flood flood " +
+         ("\\n" if newlines else "") + "\");\n    wakeups = timer_sleep_us((u64)ms * 1000);")
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    flooded = [t for t in r["tests"] if "output flood" in t["output"]]
+    assert flooded and r["score"] < r["max_score"]
+    sizes = {f.name: f.stat().st_size for f in (tmp_path / "out").rglob("*") if f.is_file()}
+    assert sum(sizes.values()) < 3 << 20, sizes
+    for name in ("junit.xml", "results.json", "grade.json", "pytest.txt", "report.txt"):
+        assert sizes[name] < 1 << 20, (name, sizes[name])
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 400 << 10   # KB
+
+
 def test_budget_keeps_what_ran(tmp_path):
     """Stopped by its time budget, a submission keeps the points of the tests that
     finished, and the others say why they have none."""
@@ -305,6 +331,58 @@ def test_archives_whole_trees_and_paths_out(tmp_path):
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     r = graded(TIMER, broken, tmp_path / "broken", select=ONE_TEST)
     assert r["score"] == 0 and "cannot be read" in r["notes"][0]
+
+
+class _Zeros(io.RawIOBase):
+    """n zero bytes, read without ever holding them."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def readinto(self, b):
+        k = min(len(b), self.n)
+        b[:k] = bytes(k)
+        self.n -= k
+        return k
+
+
+@pytest.mark.course     # seconds each: make test-course
+def test_intake_takes_the_same_from_folders_and_archives(tmp_path):
+    """What is not taken costs nothing but reading time: a 600 MB disk image beside
+    the lesson in a .tar.gz, 60,000 junk files beside it in a folder; node_modules,
+    .git and build are left out of archives as of folders."""
+    src = LESSONS[TIMER].path
+    lesson_files = sorted(p.name for p in src.iterdir()
+                          if p.suffix in G.SOURCE_SUFFIXES or G.is_build_file(p.name))
+    tgz = tmp_path / "big.tar.gz"
+    with tarfile.open(tgz, "w:gz", compresslevel=1) as t:
+        info = tarfile.TarInfo("repo/sdcard.img")
+        info.size = 600 << 20
+        t.addfile(info, _Zeros(info.size))
+        for p in sorted(src.iterdir()):
+            if p.is_file():
+                t.add(p, f"repo/{TIMER}/{p.name}")
+        for pruned in ("node_modules/pkg", ".git/objects", "build"):
+            data = b"int pruned;\n"
+            member = tarfile.TarInfo(f"repo/{pruned}/x.c")
+            member.size = len(data)
+            t.addfile(member, io.BytesIO(data))
+    folder = tmp_path / "folder"
+    shutil.copytree(src, folder / TIMER, ignore=shutil.ignore_patterns("build"))
+    junk = folder / "junk"
+    junk.mkdir()
+    for i in range(60000):
+        (junk / f"{i}.txt").touch()
+    for pruned in ("node_modules/pkg", ".git/objects", "build"):
+        (folder / pruned).mkdir(parents=True)
+        (folder / pruned / "x.c").write_text("int pruned;\n")
+    for sub in (tgz, folder):
+        dest = tmp_path / f"taken-{sub.name}"
+        intake = G.take(sub, dest)
+        assert intake.notes == [], intake.notes
+        taken = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+        lesson_dir = "repo/" + TIMER if sub == tgz else TIMER
+        assert taken == [f"{lesson_dir}/{n}" for n in lesson_files], taken
 
 
 def test_no_lesson_folder_is_a_clear_zero(tmp_path):
@@ -407,6 +485,71 @@ def test_command_line_grades_and_prints_a_table(tmp_path):
     assert "practice mode" in (tmp_path / "practice/results.json").read_text()
 
 
+def _grader(args, tmp_path):
+    """pios-grade as a process of its own, its temporary folders in tmp_path/tmp."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"), **{G.SECRET_ENV: "s"})
+    return subprocess.Popen([sys.executable, str(HARNESS / "tools/pios-grade"), "05", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+
+
+def _wait_for(cond, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _nothing_left(tmp_path):
+    """No grading folder and no QEMU of this test's gradings left behind."""
+    assert list((tmp_path / "tmp").iterdir()) == []
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(tmp_path) not in ps, [line for line in ps.splitlines() if str(tmp_path) in line]
+
+
+def hanging(tmp_path, name="hang"):
+    """A lesson 05 whose every sleep hangs: each sleep test waits out its timeout."""
+    sub = copy_lesson(TIMER, tmp_path / name)
+    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+         "    for (;;)\n        ;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
+    return sub
+
+
+@pytest.mark.course     # seconds each: make test-course
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_grading_leaves_nothing_behind(sig, tmp_path):
+    p = _grader([str(hanging(tmp_path)), "--out", str(tmp_path / "out"), "--only",
+                 "test_05_timer.py"], tmp_path)
+    _wait_for(lambda: list((tmp_path / "tmp").glob("pios-grade-*/logs/05-timer/*.log")))
+    p.send_signal(sig)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 130 and "stopped" in out, out
+    _nothing_left(tmp_path)
+
+
+@pytest.mark.course     # seconds each: make test-course
+def test_ctrl_c_stops_a_batch_and_reports_what_was_graded(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    copy_lesson(TIMER, subs / "alice")
+    for name in ("bob", "carol", "dave"):
+        hanging(subs, name)
+    p = _grader(["--batch", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1",
+                 "--only", "test_05_timer.py"], tmp_path)
+    first = p.stdout.readline()
+    assert first.startswith("[1/4] alice"), first
+    _wait_for(lambda: list((tmp_path / "tmp").glob("pios-grade-*/logs/05-timer/*.log")))
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 130 and "stopped: 1 of 4 graded" in out, out
+    rows = (tmp_path / "out/class.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["alice"]
+    summary = json.loads((tmp_path / "out/summary.json").read_text())
+    assert summary["stopped"] and summary["not_graded"] == 3
+    _nothing_left(tmp_path)
+
+
 def test_gradescope_bundle_grades_like_gradescope(tmp_path):
     """Unpack the bundle as Gradescope does (/autograder/source), put a submission
     in /autograder/submission, run run_autograder: results.json appears, full marks."""
@@ -421,12 +564,22 @@ def test_gradescope_bundle_grades_like_gradescope(tmp_path):
                 os.chmod(ag / "source" / info.filename, 0o755)
     for name in ("setup.sh", "run_autograder"):
         assert os.access(ag / "source" / name, os.X_OK), name
+    env = dict(os.environ, AUTOGRADER=str(ag))
+    env.pop(G.SECRET_ENV, None)                 # the bundle brings its own
+    # Gradescope runs setup.sh once: here everything is installed, so it installs
+    # nothing, and it checks that the sandbox runs
+    p = subprocess.run([str(ag / "source/setup.sh")], capture_output=True, text=True,
+                       timeout=600, env=env)
+    assert p.returncode == 0 and "the sandbox works here" in p.stdout, p.stdout + p.stderr
+    assert "apt-get" not in p.stdout + p.stderr
     shutil.copytree(LESSONS["02-uart"].path, ag / "submission",
                     ignore=shutil.ignore_patterns("build"))
     p = subprocess.run([str(ag / "source/run_autograder")], capture_output=True, text=True,
-                       timeout=600, env=dict(os.environ, AUTOGRADER=str(ag)))
+                       timeout=600, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
+    assert os.stat(ag / "source/run_autograder").st_mode & 0o077 == 0   # holds the secret
     res = json.loads((ag / "results/results.json").read_text())
+    assert "practice mode" not in res["output"]
     lost = [(t["name"], t["output"][:1500]) for t in res["tests"] if t["score"] < t["max_score"]]
     assert res["score"] == sum(t["max_score"] for t in res["tests"]) > 0, (res["output"], lost)
 

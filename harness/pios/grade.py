@@ -607,7 +607,7 @@ def _collect(lesson, select):
     cmd = [python(), "-m", "pytest", "-c", str(HARNESS / "pytest.ini"),
            "-p", "no:cacheprovider", "-q", "--collect-only",
            f"--lesson={lesson.name}", f"--tree={lesson.path.parents[1]}",
-           f"--log-dir={tempfile.gettempdir()}/pios-collect"] + \
+           "--log-dir={logs}"] + \
         (select or graded_test_files(lesson))
     helper = ("import sys, json, pytest\n"
               "from pios.grading import points_of\n"
@@ -616,9 +616,10 @@ def _collect(lesson, select):
               "        print('PIOS-TESTS ' + json.dumps([(i.nodeid, points_of(i)) "
               "for i in session.items]))\n"
               "sys.exit(pytest.main(sys.argv[1:], plugins=[P()]))\n")
-    p = subprocess.run([cmd[0], "-c", helper] + cmd[3:], cwd=str(HARNESS),
-                       capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    with tempfile.TemporaryDirectory(prefix="pios-collect-") as logs:
+        p = subprocess.run([cmd[0], "-c", helper] + [c.replace("{logs}", logs) for c in cmd[3:]],
+                           cwd=str(HARNESS), capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     for line in p.stdout.splitlines():
         if line.startswith("PIOS-TESTS "):
             return json.loads(line[len("PIOS-TESTS "):])

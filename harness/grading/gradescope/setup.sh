@@ -12,4 +12,10 @@ if ! harness/tools/setup-host grade 2>/dev/null; then
     apt-get update -q
     harness/tools/setup-host --install grade
 fi
+# QEMU has had the raspi0 machine since 5.2: Ubuntu 18.04 and 20.04 ship older ones
+if ! qemu-system-arm -M help | grep -q '^raspi0 '; then
+    echo "setup.sh: this image's QEMU ($(qemu-system-arm --version | head -1)) has no" \
+         "raspi0 machine: choose the Ubuntu 22.04 or 24.04 base image" >&2
+    exit 1
+fi
 @CHECK@
