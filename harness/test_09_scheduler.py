@@ -113,13 +113,13 @@ def test_switches_follow_the_tick(kernel, rng):
 
 @pytest.mark.points(1)
 def test_demo_prints_progress(kernel):
-    start(kernel, "spin", print_ms=5)
-    kernel.send("sleep 25\r")
+    start(kernel, "spin", print_ms=3)
+    kernel.send("sleep 15\r")     # spinning tasks: each guest ms costs real emulation
     counts = {"A": [], "B": []}
     for _ in range(4):
         m = kernel.expect(r"\[task ([AB]): (\d+) steps\]\r\n", timeout=10)
         counts[m[1]].append(int(m[2]))
-    kernel.expect(r"slept 25 ms", timeout=10)
+    kernel.expect(r"slept 15 ms", timeout=10)
     kernel.expect_prompt()
     stop(kernel)
     assert counts["A"] and counts["B"], "both tasks print"

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pexpect
-from pexpect.popen_spawn import PopenSpawn
+from pexpect.fdpexpect import fdspawn
 
 from .qemu import LOG_LIMIT, CappedLog, _die_with_parent
 
@@ -46,11 +46,15 @@ class Kernel:
             _die_with_parent()
 
         try:
-            self.child = PopenSpawn(cmd, timeout=timeout, encoding="utf-8",
-                                    codec_errors="replace", maxread=65536,
-                                    preexec_fn=child_setup)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         preexec_fn=child_setup)
         finally:
             os.close(stderr_fd)
+        # fdspawn waits for output in select(): no polling while the kernel thinks
+        # (pexpect's PopenSpawn polls its reader thread's queue every 0.1 ms)
+        self.child = fdspawn(self.proc.stdout.fileno(), timeout=timeout, encoding="utf-8",
+                             codec_errors="replace", maxread=65536)
+        self.child.proc = self.proc
         self.child.logfile_read = self.log
         self.exit_status = None
 
@@ -70,15 +74,16 @@ class Kernel:
                     "so it was stopped")
         return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
 
-    def expect(self, pattern, timeout=None, what=None):
-        """Wait for a regex; returns the match. Raises KernelError on timeout or exit."""
-        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern))
+    def expect(self, pattern, timeout=None, what=None, floor=0.0):
+        """Wait for a regex; returns the match. Raises KernelError on timeout or exit.
+        The wait is `timeout` times PIOS_TIMEOUT_SCALE, and at least `floor` s."""
+        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern), floor)
 
     def expect_exact(self, text, timeout=None, what=None):
         return self._wait(self.child.expect_exact, text, timeout, what or repr(text))
 
-    def _wait(self, fn, pattern, timeout, what):
-        timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
+    def _wait(self, fn, pattern, timeout, what, floor=0.0):
+        timeout = max((self.timeout if timeout is None else timeout) * TIMEOUT_SCALE, floor)
         try:
             fn(pattern, timeout=timeout)
         except pexpect.TIMEOUT as e:
@@ -95,11 +100,18 @@ class Kernel:
 
     # ---- talking to it ---------------------------------------------------------------
     def send(self, text):
-        self.child.send(text)
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass        # QEMU has exited: the next wait reports it
 
     def read_banner(self):
         """The banner must be the first thing the kernel prints. Returns its name."""
-        m = self.expect(BANNER_RE, what="the banner 'piOS lesson NN-name'")
+        # a boot is never given less than the default wait: a shortened scale is for
+        # commands that hang, not for a host that is slow to start QEMU
+        m = self.expect(BANNER_RE, what="the banner 'piOS lesson NN-name'",
+                        floor=min(self.timeout, DEFAULT_TIMEOUT))
         if self.child.before:
             raise KernelError(f"output before the banner: {self.child.before!r}")
         return m.group(1)
@@ -107,7 +119,7 @@ class Kernel:
     def read_boot(self):
         """Banner, then everything up to the first prompt. Returns (name, boot text)."""
         name = self.read_banner()
-        self.expect_prompt()
+        self.expect(r"(^|\n)> ", what="the prompt '> '", floor=min(self.timeout, DEFAULT_TIMEOUT))
         return name, self.before
 
     def expect_prompt(self, timeout=None):
@@ -152,6 +164,6 @@ class Kernel:
         for f in (proc.stdin, proc.stdout):
             try:
                 f.close()
-            except OSError:
+            except (OSError, ValueError):
                 pass
         self.log.close()

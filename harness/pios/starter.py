@@ -258,7 +258,7 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
 TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # Never handed out: the mutants are reference code with one mistake each, and their
 # test needs them; logs and caches are not course material.
-TREE_IGNORE = shutil.ignore_patterns("mutants.py", "test_grading.py", "test_course.py",
+TREE_IGNORE = shutil.ignore_patterns("mutants.py", "fake_class.py", "test_grading.py", "test_course.py",
                                      "selfcheck.py", "logs", "build",
                                      "__pycache__", ".pytest_cache", "node_modules",
                                      "*.pyc")
