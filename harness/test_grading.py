@@ -485,6 +485,43 @@ def test_command_line_grades_and_prints_a_table(tmp_path):
     assert "practice mode" in (tmp_path / "practice/results.json").read_text()
 
 
+def test_no_sandbox_no_grading_unless_told(tmp_path, monkeypatch, capsys):
+    """Where bubblewrap cannot run, an instructor's grading stops and says why;
+    --unsandboxed grades (and the report says so); a practice run goes on."""
+    monkeypatch.setattr(G.sandbox, "problem", lambda: "bubblewrap is not installed")
+    sub = str(copy_lesson("02-uart", tmp_path / "s"))
+    args = ["02", sub, "--only", "test_01_boot.py"]
+    monkeypatch.setenv(G.SECRET_ENV, "s")
+    assert G.main(args + ["--out", str(tmp_path / "refused")]) == 2
+    assert "cannot sandbox the students' builds: bubblewrap is not installed" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
+    assert G.main(args + ["--out", str(tmp_path / "uns"), "--unsandboxed"]) == 0
+    r = json.loads((tmp_path / "uns/grade.json").read_text())
+    assert r["score"] == r["max_score"] and "without a sandbox (--unsandboxed)" in r["notes"][0]
+    monkeypatch.delenv(G.SECRET_ENV)
+    assert G.main(args + ["--out", str(tmp_path / "practice"), "--practice"]) == 0
+    assert "practice mode without a sandbox" in capsys.readouterr().err
+
+
+def test_no_sandboxed_qemu_outlives_its_kernel(tmp_path, monkeypatch):
+    """bwrap runs QEMU in a session and a PID namespace of its own, where killing
+    bwrap alone could leave QEMU running (a hung kernel spinning for ever): closed
+    at any moment after it starts, a sandboxed kernel leaves no process behind."""
+    from pios import qemu
+    from pios.console import Kernel
+    elf = tmp_path / "kernel.elf"
+    shutil.copyfile(LESSONS[TIMER].elf, elf)
+    monkeypatch.setenv("PIOS_SANDBOX", "bwrap")
+    for i in range(12):
+        k = Kernel(qemu.test_command(elf=elf), tmp_path / f"{i}.log")
+        time.sleep([0.0, 0.002, 0.01, 0.1][i % 4])
+        k.close()
+    time.sleep(0.2)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(elf) not in ps, [line for line in ps.splitlines() if str(elf) in line]
+
+
 def _grader(args, tmp_path):
     """pios-grade as a process of its own, its temporary folders in tmp_path/tmp."""
     (tmp_path / "tmp").mkdir(exist_ok=True)

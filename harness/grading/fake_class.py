@@ -6,11 +6,11 @@ handed in whole, some broken the ways students break things.
         [--broken 0.5]
 
 Writes DEST/student-NNN (a folder, .zip or .tar.gz; a lesson folder or a whole
-repository). A `--broken` share of them is broken, cycling through: a compile
-error, a link error, a kernel that hangs or panics before its prompt, one that
-hangs or floods in one command, the untouched starter, a submission missing half
-its files, and every mutant of harness/grading/mutants.py that applies to the
-lesson. Every copy differs by a comment, so each gets a seed of its own.
+repository), and DEST.kinds.csv: what each one is. A `--broken` share of them is
+broken, cycling through: a compile error, a link error, a kernel that hangs or
+panics before its prompt, one that hangs or floods in `run`, the untouched
+starter, a submission missing half its files, and every mutant of
+harness/grading/mutants.py that applies to the lesson. Every copy differs by a comment, so each gets a seed of its own.
 Then: `make grade L=10 BATCH=DEST` (docs/grading.md measures one such class).
 
 Reference code: the starter generator never hands this file out.
@@ -126,6 +126,7 @@ def main():
     kinds = breakages(lesson)
     n_broken = round(a.size * a.broken)
     made = {}
+    kinds_of = []
     k = 0
     for i in range(a.size):
         work = dest / f".work-{i:03d}"
@@ -146,7 +147,9 @@ def main():
             f.write(f"/* student {i:03d} */\n")
         pack(work, dest / f"student-{i:03d}", ("folder", "repo", "zip", "tgz")[i % 4], lesson)
         made[kind] = made.get(kind, 0) + 1
+        kinds_of.append(f"student-{i:03d},{kind}\n")
     shutil.rmtree(starter)
+    Path(f"{dest}.kinds.csv").write_text("student,kind\n" + "".join(kinds_of))
     for kind, n in sorted(made.items()):
         print(f"{n:4d}  {kind}")
     print(f"{a.size} submissions in {dest}/")

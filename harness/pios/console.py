@@ -15,6 +15,7 @@ import pexpect
 from pexpect.fdpexpect import fdspawn
 
 from .qemu import LOG_LIMIT, CappedLog, _die_with_parent
+from .sandbox import kill_tree
 
 BANNER_RE = r"piOS lesson (\d\d-[a-z0-9-]+)\r\n"
 PROMPT = "> "
@@ -62,7 +63,7 @@ class Kernel:
         """The log is full: a kernel that prints this much is flooding its console.
         Stop it, or every test would wait out its timeout matching megabytes."""
         self.flooded = True
-        self.child.proc.kill()
+        kill_tree(self.proc.pid)
 
     # ---- waiting for output -------------------------------------------------------
     def _describe(self, what, err):
@@ -74,16 +75,15 @@ class Kernel:
                     "so it was stopped")
         return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
 
-    def expect(self, pattern, timeout=None, what=None, floor=0.0):
-        """Wait for a regex; returns the match. Raises KernelError on timeout or exit.
-        The wait is `timeout` times PIOS_TIMEOUT_SCALE, and at least `floor` s."""
-        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern), floor)
+    def expect(self, pattern, timeout=None, what=None):
+        """Wait for a regex; returns the match. Raises KernelError on timeout or exit."""
+        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern))
 
     def expect_exact(self, text, timeout=None, what=None):
         return self._wait(self.child.expect_exact, text, timeout, what or repr(text))
 
-    def _wait(self, fn, pattern, timeout, what, floor=0.0):
-        timeout = max((self.timeout if timeout is None else timeout) * TIMEOUT_SCALE, floor)
+    def _wait(self, fn, pattern, timeout, what):
+        timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
         try:
             fn(pattern, timeout=timeout)
         except pexpect.TIMEOUT as e:
@@ -108,10 +108,7 @@ class Kernel:
 
     def read_banner(self):
         """The banner must be the first thing the kernel prints. Returns its name."""
-        # a boot is never given less than the default wait: a shortened scale is for
-        # commands that hang, not for a host that is slow to start QEMU
-        m = self.expect(BANNER_RE, what="the banner 'piOS lesson NN-name'",
-                        floor=min(self.timeout, DEFAULT_TIMEOUT))
+        m = self.expect(BANNER_RE, what="the banner 'piOS lesson NN-name'")
         if self.child.before:
             raise KernelError(f"output before the banner: {self.child.before!r}")
         return m.group(1)
@@ -119,7 +116,7 @@ class Kernel:
     def read_boot(self):
         """Banner, then everything up to the first prompt. Returns (name, boot text)."""
         name = self.read_banner()
-        self.expect(r"(^|\n)> ", what="the prompt '> '", floor=min(self.timeout, DEFAULT_TIMEOUT))
+        self.expect_prompt()
         return name, self.before
 
     def expect_prompt(self, timeout=None):
@@ -156,7 +153,7 @@ class Kernel:
         """Kill QEMU if it still runs, reap it, close the log. Safe to call twice."""
         proc = self.child.proc
         if proc.poll() is None:
-            proc.kill()
+            kill_tree(proc.pid)     # QEMU, and the sandbox around it if there is one
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

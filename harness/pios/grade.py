@@ -3,26 +3,32 @@
     pios-grade L SUB [--out DIR]            one submission (folder, .zip, .tar.gz)
     pios-grade L --batch DIR [--out DIR]    every submission in DIR, in parallel
 
+PIOS_GRADE_SECRET must be set (it seeds the tests' values), or --practice given.
 What happens to a submission (it is only ever read, never changed):
 
 1. Its sources (*.c, *.S, *.h) are copied (folders) or unpacked (archives) into a
    fresh temporary folder: regular files with plain names only, no symlinks, no
-   paths outside the folder, a size cap per file and in total.
+   paths outside the folder, caps on what is taken; its build files too, only
+   to say they are ignored.
 2. The lesson folder is found in it: lessons/NN-name, a folder named NN-name, or
    the folder that holds the most of the lesson's source files by name.
 3. A fresh tree is made: the reference common/ and the reference lesson folder's
    build files (Makefile, linker scripts, user.mk), then the submission's sources
-   (*.c, *.S, *.h) on top. The submission's Makefiles and everything outside its
-   lesson folder are ignored. A source the submission lacks (or that was refused)
-   is taken from the starter, with a note in the report.
-4. Before the build, every file the sources would make the compiler read must be in
-   the tree (check_inputs); otherwise nothing is built.
-5. That tree is built and tested by the reference harness with a seed fixed for the
-   submission, so the same submission gets the same values and the same score
-   every run, while two students get different values.
+   (*.c, *.S, *.h) on top. Its Makefiles, linker scripts and copies of common/
+   files are ignored, each with a note. A source the submission lacks (or that was
+   refused) is taken from the starter, with a note. The reference's objects whose
+   every input is unchanged are copied in, so make compiles what changed.
+4. The tree is built, and each kernel booted, in the bubblewrap sandbox
+   (pios.sandbox): it sees the tree, the toolchain and nothing else of the host.
+   With --unsandboxed, check_inputs first refuses sources that read files outside
+   the tree, using the build's own compile commands.
+5. The reference harness tests it with a seed fixed for the submission, so the same
+   submission gets the same values and the same score every run, while two
+   students get different values.
 
 The results: a table on the terminal, results.json in Gradescope's schema, JUnit XML,
-report.txt; for a batch, class.csv (student x test) and summary.txt/summary.json.
+report.txt, the failed tests' serial logs; for a batch, class.csv (student x test),
+summary.txt/summary.json and students/NAME/. Ctrl-C or SIGTERM stops it cleanly.
 """
 
 import argparse
@@ -391,6 +397,19 @@ def _limits():
         resource.setrlimit(what, (value, value))
 
 
+TEST_MEMORY = 4 << 30    # bytes of address space per process of a test run (QEMU
+                         # maps ~1.8 GB: 512 MB of guest RAM and its code cache)
+TEST_FILE = 64 << 20     # bytes per file a test run writes (a serial log stops at 256 KB)
+
+
+def _test_limits():
+    """Runs in the test run's processes (pytest, QEMU, GDB): bounded memory and
+    file sizes; the budget bounds the time."""
+    import resource
+    for what, value in ((resource.RLIMIT_AS, TEST_MEMORY), (resource.RLIMIT_FSIZE, TEST_FILE)):
+        resource.setrlimit(what, (value, value))
+
+
 _running = set()        # process groups of the gradings under way (batch: several)
 _stopping = threading.Event()   # set by Ctrl-C or SIGTERM: finish nothing new
 
@@ -399,7 +418,7 @@ class Stopped(Exception):
     """The grader was asked to stop (Ctrl-C, SIGTERM): this grading is abandoned."""
 
 
-def _run_limited(cmd, cwd, env, timeout, out_path, limits=True, keep=BUILD_OUTPUT):
+def _run_limited(cmd, cwd, env, timeout, out_path, limits=_limits, keep=BUILD_OUTPUT):
     """Run cmd in its own process group (with limits), output to a file; kill the
     whole group at the timeout or when the grader stops. Returns (exit status or
     None on timeout, the head and tail of the output, `keep` characters)."""
@@ -408,7 +427,7 @@ def _run_limited(cmd, cwd, env, timeout, out_path, limits=True, keep=BUILD_OUTPU
     with open(out_path, "wb") as out:
         p = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True,
-                             preexec_fn=_limits if limits else None)
+                             preexec_fn=limits)
         _running.add(p.pid)
         try:
             status = p.wait(timeout=timeout)
@@ -424,6 +443,9 @@ def _run_limited(cmd, cwd, env, timeout, out_path, limits=True, keep=BUILD_OUTPU
 
 
 def _kill_group(pgid):
+    """The process group and everything below its leader (sandboxes run in
+    sessions of their own, outside the group)."""
+    sandbox.kill_tree(pgid)
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -598,12 +620,6 @@ def python():
 
 
 PYTEST_OUTPUT = 64 << 10        # bytes of pytest's own output kept (pytest.txt)
-# Each wait for the kernel's output is given this share of the time it gets under
-# `make test`. Those are 10-50 times the slowest answer a reference kernel gives on a
-# loaded 2-core machine; grading keeps the load at one submission per core, where
-# the slowest seen (200 lesson-10 submissions, two at a time) is under a third of
-# the shortened waits. A kernel that hangs costs each test its wait: this halves it.
-TIMEOUT_SCALE = 0.5
 
 
 def run_tests(tree, lesson, seed, work, jobs, budget, select=None, sandboxed=True):
@@ -620,13 +636,11 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None, sandboxed=Tru
            "--timeout=120", "-n", str(jobs) if jobs > 1 else "0"]
     cmd += select or graded_test_files(lesson)
     env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, sandbox.ENV)}
-    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work),
-               PIOS_TIMEOUT_SCALE=str(TIMEOUT_SCALE * float(os.environ.get(
-                   "PIOS_TIMEOUT_SCALE") or 1)))
+    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work))
     if sandboxed:
         env[sandbox.ENV] = "bwrap"          # every QEMU of the run (pios.qemu)
     status, out = _run_limited(cmd, HARNESS, env, budget, work / "pytest.out",
-                               limits=False, keep=PYTEST_OUTPUT)
+                               limits=_test_limits, keep=PYTEST_OUTPUT)
     try:        # written after every test, so a run stopped by the budget keeps its results
         results = json.loads(raw.read_text())
     except (OSError, ValueError):
@@ -1042,6 +1056,11 @@ def main(argv=None):
               "their work with --practice (make grade ... ARGS=--practice).",
               file=sys.stderr)
         return 2
+    if a.practice and not a.unsandboxed and sandbox.problem():
+        # a self-check: one's own code on one's own machine needs no sandbox
+        print(f"pios-grade: practice mode without a sandbox ({sandbox.problem()})",
+              file=sys.stderr)
+        a.unsandboxed = True
     if not a.unsandboxed and sandbox.problem():
         print(f"pios-grade: cannot sandbox the students' builds: {sandbox.problem()}.\n"
               "Grade where bubblewrap runs, or pass --unsandboxed to build and boot "

@@ -22,6 +22,7 @@ grader sets it for the test run it starts); anything else leaves QEMU as it is.
 import functools
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -99,3 +100,35 @@ def problem():
         return (f"bubblewrap cannot make a sandbox here ({why}): this machine or "
                 "container does not allow user namespaces")
     return None
+
+
+def descendants(pid):
+    """Every process below pid (from /proc/PID/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def kill_tree(pid):
+    """SIGKILL pid and everything below it. bwrap's sandboxed child runs in a session
+    and a PID namespace of its own, so killing bwrap (or its process group) can leave
+    it running: its --die-with-parent does not fire when bwrap dies early. Killing
+    the namespace's first process ends every process in it."""
+    for p in descendants(pid) + [pid]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
