@@ -253,6 +253,7 @@ def test_gdb_pios_walk_reads_the_tables(lesson, rng):
     tables from physical memory."""
     import subprocess
     from pathlib import Path
+    from pios.sandbox import kill_tree
     tools = Path(__file__).parent / "tools"
     text = rng.randrange(lesson.symbol("__text_start"), lesson.symbol("__text_end"), 4)
     dev = 0xF2000000 + rng.randrange(0, 1 << 24, 4)
@@ -261,10 +262,14 @@ def test_gdb_pios_walk_reads_the_tables(lesson, rng):
     for va in (text, 0xFFFF0000, dev, hole):
         cmds += ["-ex", f"pios-walk {va:#x}"]
     # no semihosting: under GDB the guest's file calls would reach the host
-    out = subprocess.run([str(tools / "pios-qemu"), "debug", str(lesson.elf)] + cmds,
-                         capture_output=True, text=True, timeout=120,
-                         stdin=subprocess.DEVNULL,
-                         env=dict(os.environ, PIOS_SEMIHOSTING="off")).stdout
+    p = subprocess.Popen([str(tools / "pios-qemu"), "debug", str(lesson.elf)] + cmds,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         stdin=subprocess.DEVNULL, env=dict(os.environ, PIOS_SEMIHOSTING="off"))
+    try:
+        out = p.communicate(timeout=60)[0]
+    finally:            # a kernel GDB never stops in: QEMU, GDB and any sandbox go too
+        kill_tree(p.pid)
+        p.wait()
     l1 = lesson.virt_to_phys(lesson.symbol("kernel_l1"))
     assert f"L1[0x{text >> 20:03x}] @ 0x{l1 + 4 * (text >> 20):08x} (TTBR1)" in out, out
     assert re.search(rf"small page 0x{(text - 0x80000000) & ~0xFFF:08x}, normal, kernel ro\n"

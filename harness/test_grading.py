@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -172,61 +173,123 @@ TRICKS = {
 }
 
 
+# These only ask whether the file is there: it changes whether the build works.
+PROBES = {"pragma-dependency", "_Pragma"}
+
+
 @pytest.mark.parametrize("trick", list(TRICKS))
 def test_sandboxed_build_reads_nothing_of_the_host(trick, tmp_path):
     """The build command the grader runs, on a source using each trick against a
-    host file outside /tmp (in the repository) and one in /tmp: the compiler finds
-    neither, and nothing of either reaches its output or the object file."""
+    host file outside /tmp (in the repository) and one in /tmp. Without the
+    sandbox each trick does reach the file (its line is in the compiler's output or
+    the object; a probe's build works); in it, the compiler finds neither, and
+    nothing of either reaches its output or the object file."""
     lesson = copy_lesson(TIMER, tmp_path / "tree/lessons" / TIMER)
     shutil.copytree(ROOT / "common", tmp_path / "tree/common")
-    outside = [tmp_path / "host-secret.h", ROOT / f"harness/logs/secret-{tmp_path.name}.h"]
+    outside = [tmp_path / "host-secret.h", ROOT / f"harness/logs/secret-{uuid.uuid4().hex}.h"]
     outside[1].parent.mkdir(exist_ok=True)
+    kind, text = TRICKS[trick]
     try:
         for f in outside:
             f.write_text("THE_HOST_SECRET x;\n")
         for i, f in enumerate(outside):
-            kind, text = TRICKS[trick]
-            (lesson / f"trick{i}.{kind}").write_text(text.format(f=f))
-            p = subprocess.run(G.make_command(lesson, True, f"build/trick{i}.o"),
-                               cwd=lesson, capture_output=True, text=True, timeout=60)
-            seen = p.stdout + p.stderr
-            obj = lesson / f"build/trick{i}.o"
-            seen += obj.read_bytes().decode("latin-1") if obj.exists() else ""
-            assert "THE_HOST_SECRET" not in seen, (f, seen)
-            assert f"build/trick{i}.o" in seen or p.returncode == 0, seen    # make ran
+            for sandboxed in (False, True):
+                name = f"trick{i}{'s' if sandboxed else 'u'}"
+                (lesson / f"{name}.{kind}").write_text(text.format(f=f))
+                p = subprocess.run(G.make_command(lesson, sandboxed, f"build/{name}.o"),
+                                   cwd=lesson, capture_output=True, text=True, timeout=60)
+                seen = p.stdout + p.stderr
+                obj = lesson / f"build/{name}.o"
+                seen += obj.read_bytes().decode("latin-1") if obj.exists() else ""
+                (lesson / f"{name}.{kind}").unlink()
+                assert f"{name}.{kind}" in seen or p.returncode == 0, seen    # make ran it
+                reached = p.returncode == 0 if trick in PROBES else \
+                    "the_host_secret" in seen.lower()       # gas prints it in lower case
+                assert reached != sandboxed, (f, sandboxed, seen)
     finally:
         outside[1].unlink()
 
 
+def _printed_at_boot(path):
+    """A kernel.c edit: embed `path` with inline asm, print it before the banner."""
+    return ("void kernel_main(void)\n{",
+            f'__asm__(".section .rodata\\nleak: .incbin \\"{path}\\"\\n.byte 0\\n'
+            '.text");\nextern const char leak[];\nvoid kernel_main(void)\n{\n'
+            '    kprintf("%s", leak);')
+
+
+def _in_reports(out, marker):
+    return [f.name for f in Path(out).rglob("*") if f.is_file()
+            and marker in f.read_text(errors="replace")]
+
+
 def test_no_host_file_reaches_a_report(tmp_path):
-    """End to end: a host file included when optimising (the check flags once
-    differed from the build's) and one embedded by inline asm and printed at boot.
-    Nothing of either is in any report; without a sandbox, the include check
-    (run with the build's own commands) refuses both before building."""
-    sub = copy_lesson(TIMER, tmp_path / "s")
-    secret = ROOT / f"harness/logs/secret-{tmp_path.name}.txt"
+    """End to end, two ways to show a file: included when optimising (the include
+    check once used other flags than the build), and embedded by inline asm and
+    printed at boot. The channel works: a file of the tree printed at boot is in
+    the reports. A host file never is. Without a sandbox, the include check (the
+    build's own commands, its whole output read, however much #pragma message
+    floods it) refuses both before building."""
+    secret = ROOT / f"harness/logs/secret-{uuid.uuid4().hex}.txt"
     secret.parent.mkdir(exist_ok=True)
     secret.write_text("THE_HOST_SECRET x;\n")
+    flood = '#pragma message "' + "x" * 200 + '"\n'
     try:
-        (sub / "timer.c").write_text(f'#ifdef __OPTIMIZE__\n#include "{secret}"\n#endif\n'
-                                     + (sub / "timer.c").read_text())
-        edit(sub / "kernel.c", "void kernel_main(void)\n{",
-             f'__asm__(".section .rodata\\nleak: .incbin \\"{secret}\\"\\n.byte 0\\n'
-             '.text");\nextern const char leak[];\nvoid kernel_main(void)\n{\n'
-             '    kprintf("%s", leak);')
-        for sandboxed in (True, False):
-            out = tmp_path / f"out-{sandboxed}"
-            r = graded(TIMER, sub, out, select=ONE_TEST, sandboxed=sandboxed)
-            assert r["score"] == 0
-            for f in out.rglob("*"):
-                if f.is_file():
-                    assert "THE_HOST_SECRET" not in f.read_text(errors="replace"), f
-            if not sandboxed:
+        shown = copy_lesson(TIMER, tmp_path / "shown")          # the control
+        (shown / "note.h").write_text("TREE_FILE_SHOWN\n")
+        edit(shown / "kernel.c", *_printed_at_boot("note.h"))
+        r = graded(TIMER, shown, tmp_path / "out-shown", select=ONE_TEST)
+        assert _in_reports(tmp_path / "out-shown", "TREE_FILE_SHOWN"), r["tests"][0]["output"]
+        subs = {"include": copy_lesson(TIMER, tmp_path / "include"),
+                "incbin": copy_lesson(TIMER, tmp_path / "incbin")}
+        (subs["include"] / "timer.c").write_text(
+            flood * 60 + f'#ifdef __OPTIMIZE__\n#include "{secret}"\n#endif\n' + flood * 60
+            + (subs["include"] / "timer.c").read_text())
+        edit(subs["incbin"] / "kernel.c", *_printed_at_boot(secret))
+        for how, sub in subs.items():
+            for sandboxed in (True, False):
+                out = tmp_path / f"out-{how}-{sandboxed}"
+                r = graded(TIMER, sub, out, select=ONE_TEST, sandboxed=sandboxed)
+                assert r["score"] == 0 and not _in_reports(out, "THE_HOST_SECRET"), (how, sandboxed)
                 notes = "\n".join(r["notes"])
-                assert f"timer.c: includes {secret}, outside the lesson" in notes, notes
-                assert "kernel.c: uses the assembler's .incbin" in notes, notes
+                if not sandboxed and how == "include":
+                    assert f"timer.c: includes {secret}, outside the lesson" in notes, notes
+                if not sandboxed and how == "incbin":
+                    assert "kernel.c: uses the assembler's .incbin" in notes, notes
     finally:
         secret.unlink()
+
+
+def test_reference_objects_are_reused_only_for_unchanged_inputs(tmp_path):
+    """A batch builds the reference once and starts each submission's build with
+    the objects whose inputs the submission did not change: the kernel is the one
+    a clean build makes, and no object of a changed source or header is copied."""
+    les = LESSONS[TIMER]
+    ref = G.build_reference(ROOT, les, tmp_path / "ref")
+    assert ref
+    def tree_of(name, change=None):
+        sub = copy_lesson(TIMER, tmp_path / f"sub-{name}")
+        if change:
+            change(sub)
+        tree = tmp_path / f"tree-{name}"
+        G.assemble(ROOT, les, sub, tree, les.path)
+        return tree, tree / "lessons" / TIMER
+    # a header only timer.c and kernel.c include changes: their objects are not copied
+    tree, lesson = tree_of("header", lambda d: (d / "timer.h").write_text(
+        (d / "timer.h").read_text() + "#define STUDENT_WAS_HERE 1\n"))
+    users = {d.stem for d in (ref / f"lessons/{TIMER}/build").glob("*.d")
+             if "timer.h" in d.read_text().split()}
+    assert "timer" in users and G.reuse_reference_build(ref, les, tree) > 5
+    copied = {o.stem for o in (lesson / "build").glob("*.o")}
+    assert copied and not copied & users, copied & users
+    ok, _ = G.build_tree(lesson, tmp_path, True)
+    clean_tree, clean = tree_of("clean", lambda d: (d / "timer.h").write_text(
+        (d / "timer.h").read_text() + "#define STUDENT_WAS_HERE 1\n"))
+    assert ok and G.build_tree(clean, tmp_path, True)[0]
+    assert (lesson / "build/kernel.img").read_bytes() == (clean / "build/kernel.img").read_bytes()
+    # a header the reference does not have could hide a system header: nothing reused
+    tree, lesson = tree_of("stdarg", lambda d: (d / "stdarg.h").write_text("/* mine */\n"))
+    assert G.reuse_reference_build(ref, les, tree) == 0 and not (lesson / "build").exists()
 
 
 def test_common_files_and_build_files_are_the_courses(tmp_path):
@@ -430,6 +493,7 @@ def test_batch_grades_a_class(tmp_path):
         t.add(tmp_path / "half", "work")
     (subs / "dave.zip").write_bytes(b"garbage")
     (subs / "class.csv").mkdir()                    # a name the class reports use
+    shutil.copyfile(subs / "dave.zip", subs / "alice.zip")   # beside alice/: kept apart
     (subs / "eve").symlink_to(subs / "alice")       # a link: said, not graded
     (subs / ".hidden").mkdir()
     (subs / "notes.txt").write_text("not a submission\n")
@@ -443,15 +507,16 @@ def test_batch_grades_a_class(tmp_path):
                                "skipped eve: a symbolic link (copy the submission in instead)",
                                "skipped notes.txt: neither a folder nor a .zip / .tar.gz archive"]
     graded_lines = [line for line in lines if line not in skipped]
-    assert len(graded_lines) == 5 and all("/5]" in line for line in graded_lines), lines
+    assert len(graded_lines) == 6 and all("/6]" in line for line in graded_lines), lines
     rows = (tmp_path / "out/class.csv").read_text().splitlines()
     assert rows[0].startswith("student,score,max_score,percent,test_05_timer::")
     got = {r.split(",")[0]: r.split(",")[3] for r in rows[1:]}
     assert got["alice"] == "100.0" and got["dave"] == "0.0" and got["class.csv"] == "0.0"
+    assert got["alice.zip"] == "0.0"
     assert got["bob"] == got["carol"] and 0 < float(got["bob"]) < 100
     summary = json.loads((tmp_path / "out/summary.json").read_text())
-    assert summary["submissions"] == 5 and sum(summary["distribution"].values()) == 5
-    for name in ("alice", "bob", "carol", "dave", "class.csv"):
+    assert summary["submissions"] == 6 and sum(summary["distribution"].values()) == 6
+    for name in ("alice", "alice.zip", "bob", "carol", "dave", "class.csv"):
         assert (tmp_path / "out/students" / name / "results.json").exists()
 
 
@@ -674,7 +739,8 @@ static void try_to_write_the_host(void)
 void kernel_main(void)
 {{
     try_to_write_the_host();""")
-    r = graded(TIMER, sub, tmp_path / "out",
+    # without the sandbox (it would hide tmp_path anyway): QEMU's own setting is tested
+    r = graded(TIMER, sub, tmp_path / "out", sandboxed=False,
                select=[str(HARNESS / "test_02_uart.py::test_halt_exits_with_status_0")])
     assert not victim.exists(), "the guest wrote a host file through semihosting"
     tests = by_test(r)

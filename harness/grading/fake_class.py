@@ -85,7 +85,7 @@ def _in_command(d, body):
 
 
 def _drop_half(d):
-    sources = sorted(p for p in d.iterdir() if p.suffix in (".c", ".h"))
+    sources = sorted(p for p in d.iterdir() if p.suffix in (".c", ".h") and p.name != "kernel.c")
     for p in sources[::2]:
         p.unlink()
     return True

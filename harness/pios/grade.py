@@ -303,14 +303,20 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ref, dest / rel)           # Makefile, *.ld, user.mk, README
     ref_dirs = {rel.parent for rel in ref_sources}
+    elsewhere = []
     for p in sorted(sub_dir.rglob("*")):
         rel = p.relative_to(sub_dir)
-        if not (p.is_file() and p.suffix in SOURCE_SUFFIXES and rel.parent in ref_dirs):
+        if not (p.is_file() and p.suffix in SOURCE_SUFFIXES):
+            continue
+        if rel.parent not in ref_dirs:
+            elsewhere.append(f"ignored {printable(rel)}: not in a folder the lesson is "
+                             "built from")
             continue
         if p.name in common and rel not in ref_sources:
             continue        # would hide common/'s copy (-I. comes first): see ignored()
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, dest / rel)          # the bytes as handed in
+    notes += _capped(elsewhere)
     for rel in sorted(ref_sources):
         if not (dest / rel).exists():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -320,43 +326,66 @@ def assemble(root, lesson, sub_dir, tree, starter_dir):
     return notes
 
 
-def reuse_reference_build(root, lesson, tree):
-    """Start the build with the reference's objects (if the reference is built),
-    but only those whose every input (the source and each header its .d file
-    lists) is byte for byte the same in the tree: they are what the submission's
-    own files compile to. The rest is compiled, and everything linked, as in a
-    clean build; no object of a source the submission changed is ever in its tree.
-    A lesson-10 submission that changes three files compiles three, not forty."""
-    ref_build = lesson.path / "build"
+def build_reference(root, lesson, work):
+    """The reference lesson built in a tree of its own, laid out as a submission's
+    is (a batch does this once): the objects a submission's unchanged files compile
+    to. Built now, with today's compiler and rules, so none is stale. Returns the
+    tree, or None if it does not build."""
+    tree = Path(work) / "tree"
+    assemble(root, lesson, lesson.path, tree, lesson.path)
+    ok, _ = build_tree(tree / "lessons" / lesson.name, Path(work), sandboxed=False)
+    return tree if ok else None
+
+
+def reuse_reference_build(ref_tree, lesson, tree):
+    """Start the submission's build with the reference's objects (ref_tree, from
+    build_reference): only those whose every input the .d file lists (the source
+    and each header) is byte for byte the same in the submission's tree, and none
+    if the submission adds a header (`-I.` would let it hide a system header, which
+    no .d file lists). Those objects are what the submission's own files compile
+    to; make compiles the rest and links. No object of a source the submission
+    changed is ever in its tree. Returns how many were reused."""
+    ref = Path(ref_tree) / "lessons" / lesson.name
     dest = tree / "lessons" / lesson.name
-    if not (ref_build / "kernel.img").is_file():
-        return
+    ref_headers = {p.relative_to(ref) for p in ref.rglob("*.h") if "build" not in p.parts}
+    if any(p.relative_to(dest) not in ref_headers for p in dest.rglob("*.h")):
+        return 0
 
     def same(rel):          # rel: a path as the .d file names it, from the lesson
-        mine, ref = (dest / rel).resolve(), (lesson.path / rel).resolve()
+        mine, theirs = (dest / rel).resolve(), (ref / rel).resolve()
         if not str(mine).startswith(str(tree.resolve()) + os.sep):
             return False
-        return mine.is_file() and ref.is_file() and mine.read_bytes() == ref.read_bytes()
+        return mine.is_file() and theirs.is_file() and mine.read_bytes() == theirs.read_bytes()
 
-    for d in ref_build.rglob("*.d"):
+    reused = 0
+    for d in (ref / "build").rglob("*.d"):
         obj = d.with_suffix(".o")
         rule = d.read_text().replace("\\\n", " ").split("\n")[0]   # "obj: deps..."
         deps = rule.split(":", 1)[-1].split()
         if not obj.is_file() or not deps or not all(same(x) for x in deps):
             continue
-        if any((lesson.path / x).stat().st_mtime_ns > obj.stat().st_mtime_ns for x in deps):
-            continue        # the reference changed since it was built: no reuse
-        for f in (obj, d):
-            target = dest / "build" / f.relative_to(ref_build)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, target)
-        # older than the object: make sees it up to date, and the .o newer
-        for x in deps:
-            os.utime(dest / x, ns=(0, (dest / "build" / obj.relative_to(ref_build)).stat()
-                                      .st_mtime_ns - 10**9))
+        copied = dest / "build" / obj.relative_to(ref / "build")
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj, copied)
+        shutil.copyfile(d, copied.with_suffix(".d"))
+        for x in deps:      # older than the object: make sees it up to date
+            os.utime(dest / x, ns=(0, copied.stat().st_mtime_ns - 10**9))
+        reused += 1
+    return reused
 
 
 MAX_IGNORED_NOTES = 8
+
+
+def _lesson_file(lesson, sub_dir, p):
+    """For a file inside the submission's lesson folder, the reference lesson's file
+    at the same place (None if it has none, or p is elsewhere)."""
+    try:
+        rel = p.resolve().relative_to(Path(sub_dir).resolve())
+    except ValueError:
+        return None
+    ref = lesson.path / rel
+    return ref if ref.is_file() else None
 
 
 def ignored(root, lesson, sub_root, sub_dir):
@@ -374,7 +403,9 @@ def ignored(root, lesson, sub_root, sub_dir):
     for p in sorted(q for q in Path(sub_root).rglob("*") if q.is_file()):
         rel = printable(p.relative_to(sub_root))
         if is_build_file(p.name):
-            if p.read_bytes() not in course_build:
+            theirs = _lesson_file(lesson, sub_dir, p)
+            if (p.read_bytes() != theirs.read_bytes() if theirs else
+                    p.read_bytes() not in course_build):
                 notes.append(f"ignored {rel}: the grader builds with the course's own "
                              "Makefiles and linker scripts")
         elif p.name in common and p.read_bytes() != common[p.name]:
@@ -382,10 +413,14 @@ def ignored(root, lesson, sub_root, sub_dir):
                 Path(sub_dir).resolve() in p.resolve().parents
             if not (in_lesson and p.relative_to(sub_dir) in own):
                 notes.append(f"ignored {rel}: the course's common/{p.name} is used as it is")
-    if len(notes) > MAX_IGNORED_NOTES:
-        notes = notes[:MAX_IGNORED_NOTES] + [f"... and {len(notes) - MAX_IGNORED_NOTES} "
-                                             "more files ignored"]
-    return notes
+    return _capped(notes)
+
+
+def _capped(notes):
+    if len(notes) <= MAX_IGNORED_NOTES:
+        return notes
+    return notes[:MAX_IGNORED_NOTES] + [f"... and {len(notes) - MAX_IGNORED_NOTES} more "
+                                        "files ignored"]
 
 
 def _limits():
@@ -429,6 +464,8 @@ def _run_limited(cmd, cwd, env, timeout, out_path, limits=_limits, keep=BUILD_OU
                              stdin=subprocess.DEVNULL, start_new_session=True,
                              preexec_fn=limits)
         _running.add(p.pid)
+        if _stopping.is_set():      # stop_all ran between Popen and the line above
+            _kill_group(p.pid)
         try:
             status = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -488,11 +525,12 @@ def make_command(lesson_dir, sandboxed, *targets, extra=()):
     cmd = ["make", "-C", str(lesson_dir), "--no-print-directory", *extra, *targets]
     if not sandboxed:
         return cmd
-    env = {"MAKEFLAGS": ""}
+    tools = sandbox.tool_dirs("make", cross() + "gcc")
+    env = dict(sandbox.tools_env(tools), MAKEFLAGS="")
     if "CROSS" in os.environ:
         env["CROSS"] = os.environ["CROSS"]
     return sandbox.command(cmd, rw=[lesson_dir.parents[1]], cwd=lesson_dir, env=env,
-                           ro=sandbox.tool_dirs("make", cross() + "gcc"))
+                           ro=tools)
 
 
 def compiler_dirs(cc):
@@ -555,19 +593,28 @@ def check_inputs(lesson_dir, scratch):
         if status is None:
             problems.append(f"{rel}: reading what it includes took over 60 s")
             continue
-        for line in out.splitlines():
-            m = re.match(r"^\.+ (.+)$", line)
-            if not m:
-                continue
-            path = (lesson_dir / m.group(1)).resolve()
-            if not any(path == d or d in path.parents for d in inside):
-                problems.append(f"{rel}: includes {printable(m.group(1))}, outside the lesson")
-                break
+        outside = _outside_header(scratch / "check.log", lesson_dir, inside)
+        if outside:
+            problems.append(f"{rel}: includes {printable(outside)}, outside the lesson")
         text = asm.read_text(errors="replace") if status == 0 and asm.exists() else ""
         if ASM_INCLUDE_RE.search(text):
             problems.append(f"{rel}: uses the assembler's .incbin or .include, which could "
                             "read files outside the lesson")
     return problems
+
+
+def _outside_header(log_path, lesson_dir, inside):
+    """The first header in gcc's -H lines ('. name', '.. name') that is not under
+    one of the folders `inside`, or None. The whole log is read, line by line: a
+    flood of `#pragma message` around an #include must not push it out of view."""
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            m = re.match(r"^\.+ (.+)$", line.rstrip("\n"))
+            if m:
+                path = (lesson_dir / m.group(1)).resolve()
+                if not any(path == d or d in path.parents for d in inside):
+                    return m.group(1)
+    return None
 
 
 def build_tree(lesson_dir, scratch, sandboxed=True):
@@ -632,7 +679,7 @@ def run_tests(tree, lesson, seed, work, jobs, budget, select=None, sandboxed=Tru
            # --option=value: pytest reads the command line before it loads the
            # conftest that defines these, and would take a lone value for a path
            f"--tree={tree}", f"--lesson={lesson.name}", f"--seed={seed}",
-           f"--log-dir={work / 'logs'}", f"--results={raw}", "--preflight",
+           f"--log-dir={work / 'logs'}", f"--results={raw}", "--preflight", "--prebuilt",
            "--timeout=120", "-n", str(jobs) if jobs > 1 else "0"]
     cmd += select or graded_test_files(lesson)
     env = {k: v for k, v in os.environ.items() if k not in (SECRET_ENV, sandbox.ENV)}
@@ -691,11 +738,12 @@ LOG_KEPT = 64 << 10             # ... and per log
 
 
 def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT_BUDGET,
-          select=None, keep=False, sandboxed=True):
+          select=None, keep=False, sandboxed=True, reference=None):
     """Grade one submission; writes results.json, junit.xml and report.txt to out_dir
     and returns the results (a dict). Never raises for anything the submission does;
     raises Stopped when the grader is told to stop. secret=None: practice mode.
-    sandboxed=False builds and boots without bubblewrap (the caller decided)."""
+    sandboxed=False builds and boots without bubblewrap (the caller decided).
+    reference: a built reference tree (build_reference) whose objects may be reused."""
     root = Path(root)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -724,7 +772,8 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
                                   work / "starter")
             tree = work / "tree"
             notes += assemble(root, lesson, sub_dir, tree, work / "starter")
-            reuse_reference_build(root, lesson, tree)
+            if reference:
+                reuse_reference_build(reference, lesson, tree)
             seed = seed_for(lesson, sub_dir, secret)
             if not sandboxed:       # the sandbox shows the compiler nothing else
                 problems = check_inputs(tree / "lessons" / lesson.name, work)
@@ -773,6 +822,8 @@ def keep_logs(raw, logs, dest):
         for path in sorted(set(re.findall(re.escape(str(logs)) + r"/[^\s)]+\.log", t["output"]))):
             rel = Path(path).relative_to(logs)
             src = logs / rel
+            if ".." in rel.parts:       # a test's output is not the harness's own words
+                continue
             if kept < LOGS_KEPT and src.is_file() and not (dest / rel).exists():
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 (dest / rel).write_text(_tail_bytes(src, LOG_KEPT))
@@ -932,9 +983,21 @@ def grade_batch(root, lesson, folder, out_dir, secret=None, jobs=None, budget=DE
     out_dir = Path(out_dir)
     started = time.monotonic()
     results = {}
+    ref_work = Path(tempfile.mkdtemp(prefix="pios-reference-"))
+    try:
+        reference = build_reference(root, lesson, ref_work)
+        return _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo,
+                          sandboxed, reference, started, results)
+    finally:
+        shutil.rmtree(ref_work, ignore_errors=True)
+
+
+def _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo, sandboxed,
+               reference, started, results):
     pool = concurrent.futures.ThreadPoolExecutor(jobs)
     futures = {pool.submit(grade, root, lesson, path, out_dir / STUDENTS / name, secret, 1,
-                           budget, select, False, sandboxed): name for name, path in subs}
+                           budget, select, False, sandboxed, reference): name
+               for name, path in subs}
     stopped = False
     try:
         for f in concurrent.futures.as_completed(futures):
@@ -1012,6 +1075,20 @@ def write_class_reports(results, out_dir, elapsed, total=None, stopped=False):
 
 # ---- command line ---------------------------------------------------------------------------------
 
+def _sandbox_tools_problem():
+    """None if make, the cross compiler and QEMU each run in the sandbox as the
+    grader starts them, else what did not."""
+    from . import qemu
+    for prog in ("make", cross() + "gcc", qemu.QEMU):
+        tools = sandbox.tool_dirs(prog)
+        p = subprocess.run(sandbox.command([prog, "--version"], ro=tools,
+                                           env=sandbox.tools_env(tools)),
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            return f"{prog} does not run in the sandbox: {(p.stderr or p.stdout)[-300:]}"
+    return None
+
+
 def _sigterm(signum, frame):
     raise KeyboardInterrupt     # the same clean stop as Ctrl-C
 
@@ -1019,7 +1096,7 @@ def _sigterm(signum, frame):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--check-sandbox"]:         # Gradescope's setup.sh: fail at image build
-        why = sandbox.problem()
+        why = sandbox.problem() or _sandbox_tools_problem()
         print(f"pios-grade: {'the sandbox works here' if not why else 'no sandbox: ' + why}",
               file=sys.stderr if why else sys.stdout)
         return 2 if why else 0

@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 ENV = "PIOS_SANDBOX"
@@ -53,16 +54,28 @@ def _system_args():
 
 def tool_dirs(*programs):
     """The install folder of each program found outside /usr (a cross compiler
-    unpacked in /opt, say): it must be visible in the sandbox too."""
+    unpacked in /opt, say): it must be visible in the sandbox too. Never / or a
+    home folder (that would show the sandbox everything there)."""
     dirs = []
+    home = Path.home().resolve()
     for prog in programs:
         found = shutil.which(prog)
         if not found:
             continue
         real = Path(found).resolve()
-        if real.parts[1:2] != ("usr",) or real.parts[1:3] == ("usr", "local"):
-            dirs.append(str(real.parent.parent))     # .../bin/prog -> ...
+        if real.parts[1:2] == ("usr",) and real.parts[1:3] != ("usr", "local"):
+            continue
+        prefix = real.parent.parent             # .../bin/prog -> ...
+        if prefix == Path("/") or prefix == home or home in prefix.parents \
+                or prefix in home.parents:
+            continue
+        dirs.append(str(prefix))
     return sorted(set(dirs))
+
+
+def tools_env(dirs):
+    """PATH for a sandbox that binds these tool folders: their bin/ first."""
+    return {"PATH": ":".join([f"{d}/bin" for d in dirs] + [PATH])}
 
 
 def command(cmd, ro=(), rw=(), env=None, cwd=None):
@@ -102,32 +115,44 @@ def problem():
     return None
 
 
-def descendants(pid):
-    """Every process below pid (from /proc/PID/task/*/children)."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+def _children(pid):
+    kids = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for t in tasks:
         try:
-            tasks = os.listdir(f"/proc/{p}/task")
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                kids += [int(k) for k in f.read().split()]
         except OSError:
-            continue
-        for t in tasks:
-            try:
-                with open(f"/proc/{p}/task/{t}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
+            pass
+    return kids
 
 
 def kill_tree(pid):
     """SIGKILL pid and everything below it. bwrap's sandboxed child runs in a session
     and a PID namespace of its own, so killing bwrap (or its process group) can leave
-    it running: its --die-with-parent does not fire when bwrap dies early. Killing
-    the namespace's first process ends every process in it."""
-    for p in descendants(pid) + [pid]:
+    it running: its --die-with-parent does not fire when bwrap dies early. Each
+    process is stopped first, so none can start another while the tree is listed;
+    the listing is repeated until it finds nothing new (a stop takes effect when the
+    process next leaves the kernel). Killing a namespace's first process ends every
+    process in it."""
+    found = []
+    for _ in range(8):          # pytest > bwrap > its init > QEMU: 4 levels
+        new = [p for p in [pid] + [k for q in found for k in _children(q)] if p not in found]
+        if not new and found:
+            break
+        for p in new:
+            try:
+                os.kill(p, signal.SIGSTOP)
+                found.append(p)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not found:
+            return
+        time.sleep(0.0002)
+    for p in reversed(found):
         try:
             os.kill(p, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
