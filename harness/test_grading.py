@@ -686,6 +686,24 @@ def test_gradescope_bundle_grades_like_gradescope(tmp_path):
     assert res["score"] == sum(t["max_score"] for t in res["tests"]) > 0, (res["output"], lost)
 
 
+def test_gradescope_bundle_without_a_sandbox_says_so(tmp_path):
+    """For an image where bubblewrap cannot run: the bundle grades --unsandboxed and
+    setup.sh does not ask for a sandbox; the default bundle does both the other way."""
+    texts = {}
+    for how, extra in (("sandboxed", []), ("unsandboxed", ["--unsandboxed"])):
+        bundle = tmp_path / f"{how}.zip"
+        subprocess.run([sys.executable, str(HARNESS / "tools/pios-gradescope"), *extra, "02",
+                        str(bundle)], check=True, capture_output=True, timeout=120)
+        with zipfile.ZipFile(bundle) as z:
+            texts[how] = {n: z.read(n).decode() for n in ("setup.sh", "run_autograder")}
+    assert "--check-sandbox" in texts["sandboxed"]["setup.sh"]
+    assert "--unsandboxed" not in texts["sandboxed"]["run_autograder"]
+    assert "--check-sandbox" not in texts["unsandboxed"]["setup.sh"]
+    assert '--out "$out" --unsandboxed' in texts["unsandboxed"]["run_autograder"]
+    for t in texts.values():
+        assert "@" not in t["setup.sh"] + t["run_autograder"]     # every slot filled
+
+
 def test_points_and_partial_credit(tmp_path):
     """The points marker and the credit fixture, in a pytest run of their own."""
     (tmp_path / "test_demo.py").write_text(
