@@ -525,12 +525,11 @@ def make_command(lesson_dir, sandboxed, *targets, extra=()):
     cmd = ["make", "-C", str(lesson_dir), "--no-print-directory", *extra, *targets]
     if not sandboxed:
         return cmd
-    tools = sandbox.tool_dirs("make", cross() + "gcc")
-    env = dict(sandbox.tools_env(tools), MAKEFLAGS="")
+    env = {"MAKEFLAGS": ""}
     if "CROSS" in os.environ:
         env["CROSS"] = os.environ["CROSS"]
     return sandbox.command(cmd, rw=[lesson_dir.parents[1]], cwd=lesson_dir, env=env,
-                           ro=tools)
+                           tools=[cross() + "gcc"])
 
 
 def compiler_dirs(cc):
@@ -1080,9 +1079,7 @@ def _sandbox_tools_problem():
     grader starts them, else what did not."""
     from . import qemu
     for prog in ("make", cross() + "gcc", qemu.QEMU):
-        tools = sandbox.tool_dirs(prog)
-        p = subprocess.run(sandbox.command([prog, "--version"], ro=tools,
-                                           env=sandbox.tools_env(tools)),
+        p = subprocess.run(sandbox.command([prog, "--version"]),
                            capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             return f"{prog} does not run in the sandbox: {(p.stderr or p.stdout)[-300:]}"

@@ -55,10 +55,8 @@ def test_command(elf=None, img=None, machine=DEFAULT_MACHINE, extra=(), monitor=
     cmd += list(extra)
     if sandbox.active():        # a graded kernel: QEMU sees the files it loads only
         files = [img or elf] + re.findall(r"\bfile=([^,]+)", " ".join(map(str, extra)))
-        tools = sandbox.tool_dirs(QEMU)
-        cmd = sandbox.command(cmd, ro=sorted({Path(f).resolve().parent for f in files})
-                              + tools, rw=[Path(monitor).parent] if monitor else [],
-                              env=sandbox.tools_env(tools))
+        cmd = sandbox.command(cmd, ro=sorted({Path(f).resolve().parent for f in files}),
+                              rw=[Path(monitor).parent] if monitor else [])
     return cmd
 
 

@@ -4,16 +4,19 @@ The grader builds and boots code a student wrote. The compiler reads whatever th
 sources name (`#include "/etc/passwd"`, an `.incbin` built by an assembler macro),
 and QEMU runs the kernel. Both run here, in a fresh mount namespace that shows:
 
-    /usr/bin /usr/lib /usr/lib64 /usr/libexec /usr/share/qemu   read-only: programs,
-        their libraries, QEMU's data files (and /bin /lib /lib64 /sbin as the host
-        has them: links into /usr, or read-only folders)
+    /usr/bin /usr/lib /usr/lib64 /usr/libexec /usr/share/qemu /usr/share/gdb
+        read-only: programs, their libraries, QEMU's and GDB's data files (and /bin
+        /lib /lib64 /sbin as the host has them: links into /usr, or read-only folders)
+    the install folder of the program run (and of the tools it names) when it is
+        outside /usr, read-only, its bin/ first on PATH
     the folders the caller names, read-only or writable (the build tree)
     /dev (null, zero, random, ... only), an empty /tmp
 
 and nothing else: no /etc, /home, /root, /proc, no repository, no other submission.
 It has no network, its own process and IPC namespaces, no capabilities, and an
-environment of PATH, HOME=/tmp, TMPDIR=/tmp and what the caller adds (never
-PIOS_GRADE_SECRET). It dies with the process that started it.
+environment of PATH, HOME=/tmp, TMPDIR=/tmp, LC_ALL=C and what the caller adds
+(never PIOS_GRADE_SECRET). Stop it with kill_tree(): killing bwrap alone can leave
+the sandboxed process running.
 
 PIOS_SANDBOX=bwrap in the environment makes pios.qemu start every QEMU this way (the
 grader sets it for the test run it starts); anything else leaves QEMU as it is.
@@ -29,7 +32,8 @@ from pathlib import Path
 
 ENV = "PIOS_SANDBOX"
 BWRAP = "bwrap"
-SYSTEM_RO = ("/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share/qemu")
+SYSTEM_RO = ("/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share/qemu",
+             "/usr/share/gdb")
 TOP_LEVEL = ("/bin", "/lib", "/lib32", "/lib64", "/sbin")
 PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -73,23 +77,21 @@ def tool_dirs(*programs):
     return sorted(set(dirs))
 
 
-def tools_env(dirs):
-    """PATH for a sandbox that binds these tool folders: their bin/ first."""
-    return {"PATH": ":".join([f"{d}/bin" for d in dirs] + [PATH])}
-
-
-def command(cmd, ro=(), rw=(), env=None, cwd=None):
-    """cmd wrapped in bwrap: it sees the system folders, `ro` read-only and `rw`
-    writable (each at its own path), and runs in `cwd` with `env` added to the
-    minimal environment."""
+def command(cmd, ro=(), rw=(), env=None, cwd=None, tools=()):
+    """cmd wrapped in bwrap: it sees the system folders, the install folders of
+    cmd[0] and of `tools` (other programs it runs) when they are outside /usr, `ro`
+    read-only and `rw` writable (each at its own path), and runs in `cwd` with
+    `env` added to the minimal environment."""
+    dirs = tool_dirs(str(cmd[0]), *tools)
+    path = ":".join([f"{d}/bin" for d in dirs] + [PATH])
     args = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--hostname", "pios-sandbox", "--clearenv",
-            "--setenv", "PATH", PATH, "--setenv", "HOME", "/tmp",
+            "--setenv", "PATH", path, "--setenv", "HOME", "/tmp",
             "--setenv", "TMPDIR", "/tmp", "--setenv", "LC_ALL", "C"]
     for k, v in (env or {}).items():
         args += ["--setenv", k, v]
     args += _system_args() + ["--dev", "/dev", "--tmpfs", "/tmp"]
-    for d in ro:
+    for d in list(ro) + dirs:
         args += ["--ro-bind", str(d), str(d)]
     for d in rw:
         args += ["--bind", str(d), str(d)]
