@@ -76,8 +76,8 @@ gradescope:
 	$(SETUP) grade
 	$(PYRUN) $(TOOLS)/pios-gradescope $(ARGS) $(LDIR) $(OUT)
 
-# Student starter code: one lesson's tree (DEST=dir), or a course repository with
-# one branch per lesson (make course DEST=dir).
+# Student starter code: one lesson's tree (DEST=dir), or one git repository per
+# lesson, to hand out one at a time (make course DEST=dir [L=NN]).
 starter:
 	$(call need_lesson)
 	$(if $(DEST),,$(error give the folder to write: make starter L=$(L) DEST=dir))
@@ -87,7 +87,8 @@ course:
 	$(if $(DEST),,$(error give the folder to write: make course DEST=dir))
 	$(SETUP) grade
 	@command -v git >/dev/null || { echo "piOS: make course needs git. Install with: sudo apt-get install -y git" >&2; exit 1; }
-	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST)
+	$(if $(L),$(call need_lesson))
+	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST) $(LDIR)
 
 # What a lesson's code adds to the previous one (READMEs left out: they always differ).
 diff:
@@ -112,6 +113,10 @@ sdcard:
 # The UART chainloader, and an SD card that boots it: install it once, then
 # `make install L=05 PORT=/dev/ttyUSB0` sends any lesson over the serial cable.
 chainloader:
+	@# A student tree before lesson 03 has none (harness/pios/starter.py, CHAINLOADER_FROM)
+	@test -f harness/chainloader/loader.c || { echo "piOS: the chainloader comes with lesson \
+	03's tree (it holds the UART code lessons 01 and 02 ask you to write). Until \
+	then, boot from the SD card: make sdcard L=NN FIRMWARE=dir (docs/hardware.md)." >&2; exit 1; }
 	$(SETUP) build
 	@$(MAKE) --no-print-directory -s -C harness/chainloader
 sdcard-loader: chainloader
@@ -147,7 +152,7 @@ help:
 	@echo "  make grade L=05 BATCH=dir    grade every submission in dir, in parallel"
 	@echo "  make gradescope L=05         the Gradescope autograder zip for lesson 05"
 	@echo "  make starter L=05 DEST=dir   a student's starter tree for lesson 05"
-	@echo "  make course DEST=dir         a git repo with one starter branch per lesson"
+	@echo "  make course DEST=dir [L=05]  one git repo per lesson (DEST/lesson-NN), to hand out"
 	@echo "  make sdcard L=02 FIRMWARE=dir   an SD card image for a real Pi"
 	@echo "  make sdcard-loader FIRMWARE=dir  an SD card with the UART chainloader"
 	@echo "  make install L=02 PORT=/dev/ttyUSB0  send a lesson to the chainloader, then a terminal"

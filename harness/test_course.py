@@ -8,8 +8,9 @@
 
 These grade each lesson several times over (about 70 gradings), so they are marked
 `course`: `make test` leaves them out and `make test-course` runs them (CI runs
-both). The quick starter checks (README redaction, the course repository, a
-student's tree grading itself with one test file) stay in `make test`.
+both). The quick starter checks (README redaction, the course repositories and
+their scan for solution lines, a student's tree grading itself with one test file)
+stay in `make test`.
 """
 
 import subprocess
@@ -74,16 +75,19 @@ def test_starter_passes_earlier_lessons_and_fails_its_own(name, tmp_path):
 @pytest.mark.parametrize("name", list(LESSONS))
 def test_starter_readme_does_not_quote_the_solution(name, tmp_path):
     """The lesson README's walkthrough quotes the reference: in the starter, no two
-    consecutive lines of code the student writes survive in it."""
+    consecutive lines of code the student writes survive in it (lines the student
+    already has, from the previous lesson or the starter, may)."""
     lesson = LESSONS[name]
-    S.make_starter_lesson(lesson.path, S.previous_lesson_dir(ROOT, lesson.path), tmp_path / name)
+    prev = S.previous_lesson_dir(ROOT, lesson.path)
+    S.make_starter_lesson(lesson.path, prev, tmp_path / name)
     readme = [l.strip() for l in (tmp_path / name / "README.md").read_text().split("\n")]
     pairs = set(zip(readme, readme[1:]))
-    for rel, (_, own) in S.lesson_regions(lesson.path, S.previous_lesson_dir(ROOT, lesson.path)).items():
+    taught = S.lesson_taught(lesson.path, prev)
+    for rel, (_, own) in S.lesson_regions(lesson.path, prev).items():
         for r in own:
             body = [l.strip() for l in S.kept_text(r).split("\n")]
             for a, b in zip(body, body[1:]):
-                if len(a) >= 12 and len(b) >= 12:
+                if a in taught and b in taught:
                     assert (a, b) not in pairs, f"the starter README quotes {r.where}: {a} / {b}"
 
 
@@ -107,20 +111,67 @@ def test_student_tree_runs_its_own_tests(tmp_path):
     assert "TOTAL" in p.stdout and (tree / "grades/02-uart/st/results.json").exists()
 
 
-def test_course_repository_has_a_branch_per_lesson(tmp_path):
-    repo = tmp_path / "course"
+def _blobs(repo):
+    """Every file version a git repository holds, in any commit: (object id, text)."""
+    ids = subprocess.run(["git", "-C", str(repo), "rev-list", "--all", "--objects"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    out = []
+    for line in ids:
+        oid = line.split(" ")[0]
+        if not oid:
+            continue
+        kind = subprocess.run(["git", "-C", str(repo), "cat-file", "-t", oid],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        if kind == "blob":
+            data = subprocess.run(["git", "-C", str(repo), "cat-file", "blob", oid],
+                                  capture_output=True, check=True).stdout
+            out.append((line, data.decode(errors="replace")))
+    return out
+
+
+def test_course_repositories_hold_no_solution(tmp_path):
+    """make course: one repository per lesson, one commit, that lesson only; and no
+    file in any of them (slides, docs, harness, history) holds a line of code that
+    its own lesson's students, or a later lesson's, write."""
+    dest = tmp_path / "course"
     subprocess.run([sys.executable, str(HARNESS / "tools/pios-starter"), "--course",
-                    str(repo)], check=True, capture_output=True, timeout=300)
-    branches = subprocess.run(["git", "-C", str(repo), "branch", "--format=%(refname:short)"],
-                              capture_output=True, text=True, check=True).stdout.split()
-    assert sorted(branches) == [f"lesson-{n:02d}" for n in range(1, 11)] + ["main"]
-    for n, name in enumerate(LESSONS, 1):
-        files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only",
-                                f"lesson-{n:02d}"], capture_output=True, text=True,
-                               check=True).stdout.split()
+                    str(dest)], check=True, capture_output=True, timeout=300)
+    assert sorted(p.name for p in dest.iterdir()) == [f"lesson-{n:02d}" for n in range(1, 11)]
+    secrets = {name: S.secret_lines(ROOT, LESSONS[name].path) for name in LESSONS}
+    assert all(len(s) >= 5 for s in secrets.values()), \
+        {n: len(s) for n, s in secrets.items()}      # the scan looks for something
+    names = list(LESSONS)
+    for n, name in enumerate(names, 1):
+        repo = dest / f"lesson-{n:02d}"
+        git = ["git", "-C", str(repo)]
+        assert subprocess.run(git + ["branch", "--format=%(refname:short)"], capture_output=True,
+                              text=True, check=True).stdout.split() == ["main"]
+        assert subprocess.run(git + ["rev-list", "--count", "--all"], capture_output=True,
+                              text=True, check=True).stdout.strip() == "1"
+        files = subprocess.run(git + ["ls-tree", "-r", "--name-only", "main"],
+                               capture_output=True, text=True, check=True).stdout.split()
         assert "README.md" in files and f"lessons/{name}/Makefile" in files
         assert not [f for f in files if f.startswith("lessons/") and name not in f]
         assert "harness/grading/mutants.py" not in files
+        assert ("harness/chainloader/loader.c" in files) == (n >= S.CHAINLOADER_FROM)
+        later = {}
+        for m in names[n - 1:]:
+            later.update(secrets[m])
+        found = [(obj, S.leaks(text, later)) for obj, text in _blobs(repo)]
+        found = [(obj, hits) for obj, hits in found if hits]
+        assert not found, f"lesson-{n:02d} holds solution lines: " + "; ".join(
+            f"{obj}: {hits[0][0]!r} ({hits[0][1]}) and {len(hits) - 1} more"
+            for obj, hits in found[:5])
+
+
+def test_leak_scan_finds_a_quoted_solution(tmp_path):
+    """The scan above can fail: a slide quoting one solution line is found."""
+    secrets = S.secret_lines(ROOT, LESSONS["05-timer"].path)
+    line, where = next(iter(sorted(secrets.items())))
+    assert where.startswith("05-timer/timer.c:")
+    text = (ROOT / "slides/02-uart.md").read_text() + "\n```c\n    " + line + "\n```\n"
+    assert S.leaks(text, secrets) == [(line, where)]
+    assert S.leaks((ROOT / "slides/02-uart.md").read_text(), secrets) == []
 
 
 # ---- mutants ------------------------------------------------------------------------

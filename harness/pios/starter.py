@@ -201,31 +201,109 @@ def starter_text(text, own, lesson_name, path="<text>"):
 
 FENCE_RE = re.compile(r"^(```+)(\w*)[ \t]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 MIN_LINE = 12           # shorter lines ("}", "return 0;") say nothing about a solution
+SECRET_MIN = 20         # the leak scan's threshold (secret_lines)
+# Idioms the harness's own checkers use too: no answer to anything.
+COMMON_LINES = {"for (u32 i = first; i < first + count; i++)",
+                "for (u32 i = first; i < first + count; i++) {"}
 
 
-def redact_readme(text, own, lesson_name):
-    """A lesson README for the starter: its walkthrough quotes the reference code, so
-    a code block that quotes a region the student writes is replaced by a note
-    saying where that code goes; other blocks only lose the region markers."""
-    where = {}
+def _lines(text):
+    return {l.strip() for l in text.split("\n")}
+
+
+def _tree_lines(folder, skip=("README.md",)):
+    """Every stripped line of every text file under folder (build outputs and the
+    named files left out)."""
+    out = set()
+    folder = Path(folder)
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder)
+        if p.is_file() and "build" not in rel.parts and p.name not in skip:
+            try:
+                out |= _lines(p.read_text())
+            except (UnicodeDecodeError, OSError):
+                pass
+    return out
+
+
+def taught_lines(own, given, min_len=MIN_LINE):
+    """{line: region} for the lines of the student's regions that nothing they are
+    given shows (`given`: the lines of the previous lesson's reference, their own
+    earlier work, and of this lesson's starter sources)."""
+    out = {}
     for r in own:
         for line in kept_text(r).split("\n"):
-            if len(line.strip()) >= MIN_LINE:
-                where.setdefault(line.strip(), r.path)
+            s = line.strip()
+            if len(s) >= min_len and s not in given and s not in COMMON_LINES:
+                out.setdefault(s, r)
+    return out
 
+
+def _todo_lines(regions, indent, lesson_name):
+    out = []
+    for r in regions:
+        words = r.todo or "write this part (see the lesson's README)"
+        wrapped = _wrap(f"TODO({lesson_name[:2]}, {r.path}): {words}", 76 - len(indent))
+        out += [f"{indent}/* {wrapped[0]}"] + [f"{indent} * {w}" for w in wrapped[1:]]
+        out[-1] += " */"
+    return out
+
+
+def _distinct(regions):
+    """Each region once, in order of first appearance."""
+    out = []
+    for r in regions:
+        if not any(r is o for o in out):
+            out.append(r)
+    return out
+
+
+def _redact_block(lines, taught, lesson_name):
+    """A code block's lines with every quoted solution replaced by the TODO of the
+    region it comes from: the lines between region markers, and the span from the
+    first to the last line the student writes."""
+    out, i = [], 0
+    while i < len(lines):
+        if BEGIN_RE.match(lines[i]):
+            j = next((k for k in range(i + 1, len(lines)) if END_RE.match(lines[k])),
+                     len(lines) - 1)
+            body = lines[i + 1:j]
+            regions = _distinct(taught[l.strip()] for l in body if l.strip() in taught)
+            if regions:
+                out += _todo_lines(regions, BEGIN_RE.match(lines[i]).group("indent"),
+                                   lesson_name)
+            else:
+                out += [l for l in body if not BEGIN_RE.match(l)]
+            i = j + 1
+            continue
+        out.append(lines[i])
+        i += 1
+    lines = out
+    hits = [k for k, l in enumerate(lines) if l.strip() in taught]
+    if not hits:
+        return lines
+    first, last = hits[0], hits[-1]
+    regions = _distinct(taught[lines[k].strip()] for k in hits)
+    indent = re.match(r"[ \t]*", lines[first]).group(0)
+    return lines[:first] + _todo_lines(regions, indent, lesson_name) + lines[last + 1:]
+
+
+def redact_markdown(text, taught, lesson_name):
+    """A README or slide deck for the starter: where a code block quotes code the
+    student writes (`taught`, from taught_lines), the quote becomes that region's
+    TODO: what to write, not how. Region markers go everywhere."""
     def block(m):
         fence, lang, body = m.group(1), m.group(2), m.group(3)
-        lines = body.split("\n")
-        hits = [where[l.strip()] for l in lines if l.strip() in where]
-        if len(hits) >= 2 or (hits and len([l for l in lines if l.strip()]) <= 3):
-            files = ", ".join(sorted(set(hits)))
-            note = (f"/* Left out of the starter: you write this part "
-                    f"(TODO({lesson_name[:2]}) in {files}). */")
-            return f"{fence}{lang}\n{note}\n{fence}"
-        kept = [l for l in lines if not BEGIN_RE.match(l) and not END_RE.match(l)]
-        return f"{fence}{lang}\n" + "\n".join(kept) + fence
-
+        lines = _redact_block(body.split("\n"), taught, lesson_name)
+        lines = [l for l in lines if not END_RE.match(l) and not BEGIN_RE.match(l)]
+        return f"{fence}{lang}\n" + "\n".join(lines) + fence
     return FENCE_RE.sub(block, text)
+
+
+def given_lines(previous_dir, starter_dir):
+    """What a student of the lesson has in hand: the previous lesson's reference
+    (their own earlier work) and the lesson's starter sources."""
+    return (_tree_lines(previous_dir) if previous_dir else set()) | _tree_lines(starter_dir)
 
 
 def make_starter_lesson(lesson_dir, previous_dir, dest):
@@ -245,11 +323,21 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
         (dest / rel).write_text(new)
         todos += [(str(rel), line, r.todo) for line, r in stubbed]
         all_own += own
+    taught = taught_lines(all_own, given_lines(previous_dir, dest))
     readme = lesson_dir / "README.md"
     if readme.exists():
-        (dest / "README.md").write_text(redact_readme(readme.read_text(), all_own,
-                                                      lesson_dir.name))
+        (dest / "README.md").write_text(redact_markdown(readme.read_text(), taught,
+                                                        lesson_dir.name))
     return todos
+
+
+def lesson_taught(lesson_dir, previous_dir):
+    """taught_lines() for a lesson, from a starter written to a scratch folder."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        make_starter_lesson(lesson_dir, previous_dir, Path(tmp) / "l")
+        own = [r for _, (_, o) in lesson_regions(lesson_dir, previous_dir).items() for r in o]
+        return taught_lines(own, given_lines(previous_dir, Path(tmp) / "l"))
 
 
 # ---- whole trees: what a student gets ---------------------------------------------
@@ -272,28 +360,47 @@ def previous_lesson_dir(root, lesson_dir):
     return lessons[i - 1] if i > 0 else None
 
 
+# The chainloader (harness/chainloader) has its own UART polling and .bss clearing:
+# the answers to lessons 01 and 02. Students get it from this lesson on.
+CHAINLOADER_FROM = 3
+
+
 def make_starter_tree(root, lesson_dir, dest):
     """A student's tree for one lesson: the build rules, harness and docs, the
-    lesson's slide deck, and the lesson folder with its own regions stubbed.
-    Writes README.md (what to do, how to test) and returns the TODO list."""
+    lesson's slide deck, and the lesson folder with its own regions stubbed (its
+    README and slides quoting none of them). Writes README.md (what to do, how to
+    test) and returns the TODO list."""
     root, lesson_dir, dest = Path(root), Path(lesson_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    number = int(lesson_dir.name[:2])
+    ignore = TREE_IGNORE
+    if number < CHAINLOADER_FROM:
+        def ignore(folder, names):
+            skip = set(TREE_IGNORE(folder, names))
+            return skip | ({"chainloader"} if Path(folder).name == "harness" else set())
     for name in TREE_FILES:
         src = root / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=TREE_IGNORE, dirs_exist_ok=True)
+            shutil.copytree(src, dest / name, ignore=ignore, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy2(src, dest / name)
+    previous = previous_lesson_dir(root, lesson_dir)
+    starter = dest / "lessons" / lesson_dir.name
+    todos = make_starter_lesson(lesson_dir, previous, starter)
+    own = [r for _, (_, o) in lesson_regions(lesson_dir, previous).items() for r in o]
+    taught = taught_lines(own, given_lines(previous, starter))
     slides = root / "slides"
     (dest / "slides").mkdir(exist_ok=True)
-    for name in SLIDE_FILES + [lesson_dir.name + ".md"]:
+    for name in SLIDE_FILES:
         src = slides / name
         if src.is_dir():
             shutil.copytree(src, dest / "slides" / name, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy2(src, dest / "slides" / name)
-    todos = make_starter_lesson(lesson_dir, previous_lesson_dir(root, lesson_dir),
-                                dest / "lessons" / lesson_dir.name)
+    deck = slides / (lesson_dir.name + ".md")
+    if deck.exists():
+        (dest / "slides" / deck.name).write_text(
+            redact_markdown(deck.read_text(), taught, lesson_dir.name))
     (dest / "README.md").write_text(student_readme(lesson_dir.name, todos))
     workflow = root / "harness" / "grading" / "classroom.yml"
     if workflow.exists():           # GitHub grades every push (docs/grading.md)
@@ -348,3 +455,24 @@ def student_readme(name, todos):
         "",
     ]
     return "\n".join(lines)
+
+
+# ---- what must never reach a student ------------------------------------------------
+
+def secret_lines(root, lesson_dir):
+    """{line: 'lesson/file:line'}: the lines of SECRET_MIN characters or more that the
+    lesson's students write and nothing given to them shows. No file a student of
+    this lesson or an earlier one gets may hold one (test_course.py scans)."""
+    lesson_dir = Path(lesson_dir)
+    taught = lesson_taught(lesson_dir, previous_lesson_dir(root, lesson_dir))
+    out = {}
+    for s, r in taught.items():
+        if len(s) >= SECRET_MIN:
+            n = next(i for i, l in enumerate(r.text.split("\n")) if l.strip() == s)
+            out[s] = f"{lesson_dir.name}/{r.path}:{r.line + n}"
+    return out
+
+
+def leaks(text, secrets):
+    """The secret lines a text holds: [(line, where it comes from)]."""
+    return [(s, secrets[s]) for s in sorted(_lines(text) & secrets.keys())]
