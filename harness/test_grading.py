@@ -509,7 +509,7 @@ def test_batch_grades_a_class(tmp_path):
     graded_lines = [line for line in lines if line not in skipped]
     assert len(graded_lines) == 6 and all("/6]" in line for line in graded_lines), lines
     rows = (tmp_path / "out/class.csv").read_text().splitlines()
-    assert rows[0].startswith("student,score,max_score,percent,test_05_timer::")
+    assert rows[0].startswith("student,score,max_score,percent,regressions,test_05_timer::")
     got = {r.split(",")[0]: r.split(",")[3] for r in rows[1:]}
     assert got["alice"] == "100.0" and got["dave"] == "0.0" and got["class.csv"] == "0.0"
     assert got["alice.zip"] == "0.0"

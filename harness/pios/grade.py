@@ -631,10 +631,36 @@ def build_tree(lesson_dir, scratch, sandboxed=True):
 
 # ---- 4. testing ---------------------------------------------------------------------------
 
+HIDDEN = HARNESS / "grading" / "hidden"     # instructor-only tests: never handed out
+
+
 def graded_test_files(lesson):
-    """The lesson's tests and every earlier lesson's: harness/test_NN_*.py, NN <= N."""
-    return sorted(str(p) for p in HARNESS.glob("test_[0-9][0-9]_*.py")
-                  if int(p.name[5:7]) <= lesson.number)
+    """The lesson's tests and every earlier lesson's (harness/test_NN_*.py, NN <= N),
+    and the lesson's hidden tests (grading/hidden/test_NN_*.py), if this tree has them."""
+    public = [p for p in HARNESS.glob("test_[0-9][0-9]_*.py") if int(p.name[5:7]) <= lesson.number]
+    hidden = list(HIDDEN.glob(f"test_{lesson.number:02d}_*.py"))
+    return sorted(str(p) for p in public + hidden)
+
+
+# What each test counts for. Points are the lesson's own work: its tests and its
+# hidden tests. The `given` tests (checks of code the starter hands out) and the
+# earlier lessons' tests (the regression section) are run and reported, for 0 points.
+SECTIONS = {
+    "lesson": "this lesson's tests",
+    "hidden": "hidden tests (results after the grades are published)",
+    "given": "checks of code the starter hands out (0 points)",
+    "regression": "regression: earlier lessons' tests (0 points)",
+}
+
+
+def section_of(nodeid, lesson, given=False):
+    path = nodeid.split("::")[0]
+    number = int(Path(path).name[5:7])
+    if "hidden/" in path:
+        return "hidden"
+    if number < lesson.number:
+        return "regression"
+    return "given" if given else "lesson"
 
 
 def seed_for(lesson, sub_dir, secret):
@@ -717,8 +743,8 @@ def _collect(lesson, select):
               "from pios.grading import points_of\n"
               "class P:\n"
               "    def pytest_collection_finish(self, session):\n"
-              "        print('PIOS-TESTS ' + json.dumps([(i.nodeid, points_of(i)) "
-              "for i in session.items]))\n"
+              "        print('PIOS-TESTS ' + json.dumps([(i.nodeid, points_of(i), "
+              "i.get_closest_marker('given') is not None) for i in session.items]))\n"
               "sys.exit(pytest.main(sys.argv[1:], plugins=[P()]))\n")
     with tempfile.TemporaryDirectory(prefix="pios-collect-") as logs:
         p = subprocess.run([cmd[0], "-c", helper] + [c.replace("{logs}", logs) for c in cmd[3:]],
@@ -852,39 +878,72 @@ def combine(lesson, raw, notes, build_out, built, timed_out, seed, elapsed, sele
         everything = collect(lesson, select)
     except Exception as e:          # report what ran rather than nothing
         notes = notes + [f"grader error: {e}"]
-        everything = [(t["name"], t["points"]) for t in raw["tests"]]
-    for nodeid, points in everything:
+        everything = [(t["name"], t["points"], t.get("given", False)) for t in raw["tests"]]
+    for nodeid, points, given in everything:
         t = ran.get(nodeid)
         if t is None:
             t = {"name": nodeid, "points": points, "score": 0.0, "status": "not run",
                  "output": why + ("\n\n" + build_out if failed_build else "")}
+        t = dict(t, section=section_of(nodeid, lesson, given))
+        if t["section"] in ("given", "regression"):
+            t.update(points=0, score=0.0)
         tests.append(t)
     score = round(sum(t["score"] for t in tests), 2)
     max_score = sum(t["points"] for t in tests)
+    regression = [t for t in tests if t["section"] == "regression"]
     return {"lesson": lesson.name, "score": score, "max_score": max_score,
             "percent": round(100.0 * score / max_score, 1) if max_score else 0.0,
             "seed": seed, "notes": notes, "build_output": build_out, "built": built,
-            "execution_time": round(elapsed, 1), "tests": tests}
+            "execution_time": round(elapsed, 1), "tests": tests,
+            "regressions": sum(t["status"] != "passed" for t in regression),
+            "regression_tests": len(regression)}
 
 
 # ---- reports --------------------------------------------------------------------------------
 
+def summary_lines(results):
+    """What the score is made of, for every report: the baseline and the sections."""
+    tests = results["tests"]
+    count = {s: [t for t in tests if t.get("section") == s] for s in SECTIONS}
+    out = [f"{results['score']:g} of {results['max_score']:g} points: this lesson's "
+           f"{len(count['lesson'])} tests"
+           + (f" and {len(count['hidden'])} hidden tests" if count["hidden"] else "")
+           + ". An untouched starter scores 0: every point is code you wrote."]
+    if count["regression"]:
+        bad = sum(t["status"] != "passed" for t in count["regression"])
+        out.append(f"regression: {len(count['regression']) - bad} of "
+                   f"{len(count['regression'])} earlier lessons' tests pass (0 points; "
+                   + ("nothing broken)" if not bad else
+                      f"{bad} failing: what the lesson builds on is broken)"))
+    if count["given"]:
+        bad = sum(t["status"] != "passed" for t in count["given"])
+        out.append(f"given code: {len(count['given']) - bad} of {len(count['given'])} "
+                   "checks of code the starter hands out pass (0 points)")
+    return out
+
+
 def gradescope(results):
-    """Gradescope's autograder results format."""
-    head = "\n".join(results["notes"]) or "Built and tested."
+    """Gradescope's autograder results format. Hidden tests are shown after the
+    grades are published; the 0-point sections are named in each test's title."""
+    head = "\n".join(summary_lines(results) + results["notes"])
     if results["build_output"] and not results.get("built"):
         head += "\n\nBuild output:\n" + results["build_output"]
+    tests = []
+    for t in results["tests"]:
+        sec = t.get("section", "lesson")
+        name = short_name(t["name"], results["lesson"])
+        tests.append({"name": name if sec in ("lesson", "hidden") else f"{sec}: {name}",
+                      "score": t["score"], "max_score": t["points"],
+                      "status": "passed" if t["status"] == "passed" else "failed",
+                      "output": t["output"] or "passed",
+                      "visibility": "after_published" if sec == "hidden" else "visible"})
     return {
         "score": results["score"],
         "execution_time": results["execution_time"],
-        "output": f"piOS lesson {results['lesson']}: {results['score']:g} of "
-                  f"{results['max_score']:g} points.\n{head}",
+        "output": f"piOS lesson {results['lesson']}: {head}",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [{"name": short_name(t["name"], results["lesson"]), "score": t["score"],
-                   "max_score": t["points"],
-                   "status": "passed" if t["status"] == "passed" else "failed",
-                   "output": t["output"] or "passed"} for t in results["tests"]],
+        "tests": tests,
     }
 
 
@@ -894,17 +953,33 @@ def short_name(nodeid, lesson):
     return name.replace(f"[{lesson}]", "").replace(f"[{lesson}-", "[")
 
 
+REGRESSION_ROWS = 12     # a long regression section lists its failures, not every pass
+
+
 def table(results):
-    rows = [(short_name(t["name"], results["lesson"]), f"{t['score']:g}/{t['points']:g}",
-             "ok" if t["status"] == "passed" else t["status"].upper())
-            for t in results["tests"]]
-    w = max([len(r[0]) for r in rows] + [20])
-    out = [f"piOS grade: lesson {results['lesson']}   seed {results['seed']}   "
+    lesson = results["lesson"]
+    w = max([len(short_name(t["name"], lesson)) for t in results["tests"]] + [20])
+
+    def row(t):
+        st = "ok" if t["status"] == "passed" else t["status"].upper()
+        return f"    {short_name(t['name'], lesson):<{w}}  {t['score']:>5g}/{t['points']:<4g}  {st}"
+    out = [f"piOS grade: lesson {lesson}   seed {results['seed']}   "
            f"({results.get('mode', 'graded')})"]
     out += [f"  note: {n}" for n in results["notes"]]
-    out += [f"  {name:<{w}}  {pts:>7}  {st}" for name, pts, st in rows]
-    out.append(f"  {'TOTAL':<{w}}  {results['score']:g}/{results['max_score']:g}  "
+    for sec, title in SECTIONS.items():
+        tests = [t for t in results["tests"] if t.get("section", "lesson") == sec]
+        if not tests:
+            continue
+        out.append(f"  {title}:")
+        shown = tests
+        if sec == "regression" and len(tests) > REGRESSION_ROWS:
+            shown = [t for t in tests if t["status"] != "passed"]
+            out.append(f"    ({len(tests) - len(shown)} of {len(tests)} pass"
+                       + ("; the failing ones:)" if shown else ")"))
+        out += [row(t) for t in shown]
+    out.append(f"  {'TOTAL':<{w + 2}}  {results['score']:>5g}/{results['max_score']:<4g}  "
                f"({results['percent']}%)")
+    out += [f"  {line}" for line in summary_lines(results)]
     return "\n".join(out)
 
 
@@ -1010,6 +1085,8 @@ def _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo, 
                                      "percent": 0.0, "notes": [f"grader error: {e}"],
                                      "execution_time": 0, "tests": []}
             flag = "" if not r["notes"] else f"  ({r['notes'][0][:60]})"
+            if r.get("regressions"):
+                flag = f"  {r['regressions']} regressions" + flag
             echo(f"[{len(results):>{len(str(len(subs)))}}/{len(subs)}] {name:<24} "
                  f"{r['score']:>6g}/{r['max_score']:<4g} {r['percent']:5.1f}%  "
                  f"{r['execution_time']:5.0f} s{flag}", flush=True)
@@ -1039,12 +1116,15 @@ def write_class_reports(results, out_dir, elapsed, total=None, stopped=False):
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "class.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student", "score", "max_score", "percent"]
+        # a test's column: its score; a 0-point test's: 1 if it passed
+        w.writerow(["student", "score", "max_score", "percent", "regressions"]
                    + [short_name(t, full["lesson"]) for t in tests])
         for n in names:
-            by = {t["name"]: t["score"] for t in results[n]["tests"]}
+            by = {t["name"]: t["score"] if t["points"] else int(t["status"] == "passed")
+                  for t in results[n]["tests"]}
             w.writerow([n, results[n]["score"], results[n]["max_score"],
-                        results[n]["percent"]] + [by.get(t, 0) for t in tests])
+                        results[n]["percent"], results[n].get("regressions", "")]
+                       + [by.get(t, 0) for t in tests])
     pct = [results[n]["percent"] for n in names]
     bins = [0] * 11
     for p in pct:

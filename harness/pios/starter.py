@@ -345,9 +345,10 @@ def lesson_taught(lesson_dir, previous_dir):
 # What a student's tree holds besides its one lesson (paths relative to the root).
 TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # Never handed out: the mutants are reference code with one mistake each, and their
-# test needs them; logs and caches are not course material.
+# test needs them; the hidden tests (grading/hidden) are the instructor's; logs and
+# caches are not course material.
 TREE_IGNORE = shutil.ignore_patterns("mutants.py", "fake_class.py", "test_grading.py", "test_course.py",
-                                     "selfcheck.py", "logs", "build",
+                                     "selfcheck.py", "hidden", "logs", "build",
                                      "__pycache__", ".pytest_cache", "node_modules",
                                      "*.pyc")
 SLIDE_FILES = ["Makefile", "package.json", "package-lock.json", ".marprc.yml", "themes"]
