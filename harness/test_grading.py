@@ -548,6 +548,10 @@ def test_command_line_grades_and_prints_a_table(tmp_path):
         assert logs and all((out / log).is_file() for log in logs), logs   # kept, not dangling
     assert seeds["practice"] % 2 == 1 and seeds["graded"] % 2 == 0
     assert "practice mode" in (tmp_path / "practice/results.json").read_text()
+    # --only names a harness file; one that is not there is an error, not 0 of 0
+    p = subprocess.run(cmd[:-1] + ["test_05_timers.py", "--practice"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 2 and "no such test file" in p.stderr, p.stderr
 
 
 def test_no_sandbox_no_grading_unless_told(tmp_path, monkeypatch, capsys):
@@ -650,6 +654,29 @@ def test_ctrl_c_stops_a_batch_and_reports_what_was_graded(tmp_path):
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert summary["stopped"] and summary["not_graded"] == 3
     _nothing_left(tmp_path)
+
+
+def test_report_ends_with_the_review_list_at_the_students_lines(tmp_path):
+    """What QEMU cannot check is listed for a TA, at the function in the student's
+    own file: moved down 5 lines, it is found there; renamed, it is said missing."""
+    sub = copy_lesson(TIMER, tmp_path / TIMER)
+    timer = sub / "timer.c"
+    text = timer.read_text()
+    edit(timer, "static void tick_irq(void *arg)\n",
+         "/* a\n * student's\n * long\n * comment\n */\nstatic void tick_irq(void *arg)\n")
+    line = text.split("\n").index("static void tick_irq(void *arg)") + 1 + 5
+    edit(timer, "static void run_expired(void)\n", "static void expire_timers(void)\n")
+    text = timer.read_text().replace("run_expired()", "expire_timers()")
+    timer.write_text(text)
+    r = graded(TIMER, sub, tmp_path / "out", select=ONE_TEST)
+    assert r["score"] == r["max_score"]
+    where = [w for w, _ in r["review"]]
+    assert f"lessons/{TIMER}/timer.c:{line} tick_irq()" in where, where
+    assert f"lessons/{TIMER}/timer.c run_expired() (not found)" in where, where
+    report = (tmp_path / "out/report.txt").read_text()
+    assert report.index("review by hand") > report.index("TOTAL")
+    assert f"timer.c:{line} tick_irq(): the match is acknowledged" in report
+    assert "review by hand" in json.loads((tmp_path / "out/results.json").read_text())["output"]
 
 
 def test_gradescope_bundle_grades_like_gradescope(tmp_path):

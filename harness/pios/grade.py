@@ -53,6 +53,7 @@ import zipfile
 from pathlib import Path
 
 from . import lessons as L
+from . import review as R
 from . import sandbox
 from . import starter as S
 
@@ -786,7 +787,7 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
     if not sandboxed:
         notes.append("graded without a sandbox (--unsandboxed)")
     raw = {"tests": []}
-    seed = None
+    seed, review = None, []
     try:
         try:
             intake = take(submission, work / "submission")
@@ -797,6 +798,7 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
                                   work / "starter")
             tree = work / "tree"
             notes += assemble(root, lesson, sub_dir, tree, work / "starter")
+            review = R.items(lesson, tree / "lessons" / lesson.name)
             if reference:
                 reuse_reference_build(reference, lesson, tree)
             seed = seed_for(lesson, sub_dir, secret)
@@ -831,6 +833,7 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
     results["mode"] = "graded" if secret else "practice"
+    results["review"] = review
     results["workdir"] = str(work) if keep else None
     write_reports(results, out_dir, test_out)
     return results
@@ -928,6 +931,8 @@ def gradescope(results):
     head = "\n".join(summary_lines(results) + results["notes"])
     if results["build_output"] and not results.get("built"):
         head += "\n\nBuild output:\n" + results["build_output"]
+    if results.get("review"):
+        head += "\n\n" + "\n".join(R.lines(results["review"]))
     tests = []
     for t in results["tests"]:
         sec = t.get("section", "lesson")
@@ -958,7 +963,7 @@ REGRESSION_ROWS = 12     # a long regression section lists its failures, not eve
 
 def table(results):
     lesson = results["lesson"]
-    w = max([len(short_name(t["name"], lesson)) for t in results["tests"]] + [20])
+    w = min(max([len(short_name(t["name"], lesson)) for t in results["tests"]] + [20]), 64)
 
     def row(t):
         st = "ok" if t["status"] == "passed" else t["status"].upper()
@@ -993,6 +998,7 @@ def write_reports(results, out_dir, test_out=""):
     for t in failed:
         text += [f"==== {short_name(t['name'], results['lesson'])}: {t['status']} "
                  f"({t['score']:g}/{t['points']:g}) ====", t["output"], ""]
+    text += R.lines(results.get("review"))
     (out_dir / "report.txt").write_text("\n".join(text))
     (out_dir / "pytest.txt").write_text(test_out or "(the tests did not run)\n")
     (out_dir / "junit.xml").write_text(junit_xml(results))
@@ -1166,6 +1172,17 @@ def _sandbox_tools_problem():
     return None
 
 
+def _test_file(spec, ap):
+    """An --only argument: a test file (or file::test) of the harness, named from the
+    harness folder (test_05_timer.py) or from where the grader runs
+    (harness/test_05_timer.py)."""
+    path, sep, rest = spec.partition("::")
+    for base in (HARNESS, Path.cwd()):
+        if (base / path).is_file() and (base / path).resolve().is_relative_to(HARNESS):
+            return str((base / path).resolve()) + sep + rest
+    ap.error(f"--only {spec}: no such test file in {HARNESS} (e.g. --only test_05_timer.py)")
+
+
 def _sigterm(signum, frame):
     raise KeyboardInterrupt     # the same clean stop as Ctrl-C
 
@@ -1220,7 +1237,7 @@ def main(argv=None):
               "Grade where bubblewrap runs, or pass --unsandboxed to build and boot "
               "without it (docs/grading.md says what that risks).", file=sys.stderr)
         return 2
-    select = [str(HARNESS / f) for f in a.only] if a.only else None
+    select = [_test_file(f, ap) for f in a.only] if a.only else None
     signal.signal(signal.SIGTERM, _sigterm)
     try:
         return _main(a, root, lesson, secret, select, ap)
@@ -1251,8 +1268,9 @@ def _main(a, root, lesson, secret, select, ap):
     r = grade(root, lesson, sub, out, secret, a.jobs or cores(), a.budget,
               select, a.keep, sandboxed=not a.unsandboxed)
     print(table(r))
-    print(f"reports: {out}/ (report.txt has each failure's details; results.json, "
-          "junit.xml)")
+    print("\n".join(R.lines(r.get("review"))))
+    print(f"reports: {out}/ (report.txt has each failure's details and the review "
+          "list; results.json, junit.xml)")
     return 0
 
 

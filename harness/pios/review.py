@@ -1,0 +1,129 @@
+"""What a TA reads by hand: the properties of a lesson's code that QEMU cannot show.
+
+QEMU has no caches, flushes its whole TLB on every ASID or table change, and does
+not model the waits real hardware needs, so some of what a lesson teaches passes
+every test when it is wrong and only fails on a Pi. Each report ends with this
+list, each item pointing at the function in the student's own file, so a TA knows
+where to look. It is the same list a student sees in their practice report: it is
+a rubric, not a secret.
+
+An item is (file in the lesson folder, the function or assembly label, what to
+check). A lesson's list is its own items: the points are its own work.
+"""
+
+import re
+from pathlib import Path
+
+REVIEW = {
+    1: [
+        ("start.S", "_start", "sp is set before the first call (a real Pi starts "
+         "with sp wherever the firmware left it; QEMU's is harmless)"),
+        ("uart.c", "uart_putc", "TXFF is polled before every write to DR (QEMU's "
+         "FIFO never fills; a Pi's 16 bytes fill in 1.4 ms at 115200 baud)"),
+    ],
+    2: [
+        ("uart.c", "uart_init", "the UART is disabled (CR = 0) and BUSY waited out "
+         "before LCRH and the divisors change; CR is written last"),
+        ("gpio.c", "gpio_set_pull", "the waits between GPPUD, GPPUDCLK and their "
+         "clearing are there (150 cycles each: QEMU ignores the sequence)"),
+        ("mbox.c", "mbox_call", "the buffer is 16-byte aligned, its bus address is "
+         "sent, and FULL/EMPTY are polled (QEMU answers at once)"),
+    ],
+    3: [
+        ("start.S", "_start", "each mode's stack is set with IRQ and FIQ masked "
+         "(cpsid if), and the code returns to SVC mode before calling C"),
+        ("exceptions.c", "exc_svc", "the SVC number is read from the instruction at "
+         "pc - 4 of the saved frame, masked to 24 bits"),
+    ],
+    4: [
+        ("uart.c", "uart_rx_irq", "the interrupt is cleared before the FIFO is "
+         "drained (a byte arriving in between would raise no new interrupt)"),
+        ("uart.c", "uart_getc", "the empty-buffer check and WFI happen with IRQs "
+         "masked (WFI wakes on a pending IRQ even when masked): no lost wake-up"),
+        ("irq.c", "dispatch", "an unhandled source is disabled at the controller, "
+         "not only counted"),
+    ],
+    5: [
+        ("timer.c", "tick_irq", "the match is acknowledged (CS) before anything "
+         "else, and the next deadline counts from the last deadline, not from CLO"),
+        ("timer.c", "run_expired", "a timer leaves the list (or is re-inserted) "
+         "before its callback runs; arming checks for a deadline already passed"),
+    ],
+    6: [
+        ("pmm.c", "pmm_free_run", "every frame is checked before any is freed "
+         "(all or nothing)"),
+        ("pmm.c", "pmm_alloc_run", "the first frame's address is a multiple of "
+         "align, and the search stops at the end of RAM without wrapping"),
+    ],
+    7: [
+        ("start.S", "_start", "TTBCR, TTBR0, TTBR1 and DACR are written, then the "
+         "TLB invalidated and a DSB, before SCTLR.M; an ISB (prefetch flush) after "
+         "it, before the jump to the high half"),
+        ("mmu.c", "mmu_boot_tables", "the tables are complete before the MMU is "
+         "on: the boot runs from the identity map it writes"),
+        ("mbox.c", "mbox_call", "the firmware gets the buffer's physical (bus) "
+         "address, not its virtual one"),
+    ],
+    8: [
+        ("vmm.c", "scratch_map", "the entry is written with pte_write (cleaned to "
+         "memory, DSB), then the scratch VA's TLB entry invalidated, DSB, ISB, before "
+         "the VA is used (QEMU flushes its TLB on every such write)"),
+        ("vmm.c", "map_page", "a new L2 table is zeroed and written back before the "
+         "L1 entry that points at it; entries go through pte_write"),
+        ("vmm.c", "unmap_page", "the TLB invalidate of va comes after the entry is "
+         "cleared and before the frame or the table is freed"),
+    ],
+    9: [
+        ("switch.S", "cpu_switch", "r4-r11, sp and lr are saved and restored, and "
+         "nothing else is assumed preserved"),
+        ("sched.c", "schedule", "every caller masks IRQs around it (thread_yield, "
+         "the IRQ exit): a tick between the choice of next and the switch re-enters it"),
+    ],
+    10: [
+        ("proc.c", "proc_switch_mm", "the order: DSB; CONTEXTIDR <- the reserved "
+         "ASID 0; ISB; TTBR0; ISB; CONTEXTIDR <- the new ASID; ISB; branch predictor "
+         "invalidate and ISB (QEMU flushes its TLB on each write, so any order passes)"),
+        ("vmm.c", "unmap_page", "the TLB invalidate is tagged with the address "
+         "space's ASID (an untagged one misses a non-global entry on a Pi)"),
+        ("proc.c", "elf_load", "after the code is copied: D-cache clean of the range, "
+         "I-cache and branch predictor invalidate, before the process runs "
+         "(QEMU has no caches)"),
+        ("syscall.c", "sys_write", "the whole buffer [buf, buf + len) is checked "
+         "(vmm_user_ok with its length) before any byte is read"),
+    ],
+}
+
+
+def _definition(text, name):
+    """The 1-based line where a C function or an assembly label is defined, or None."""
+    c_def = re.compile(r"^[A-Za-z_][^;=]*\b" + re.escape(name) + r"\s*\([^;]*$")
+    label = re.compile(r"^\s*" + re.escape(name) + r"\s*:")
+    for i, line in enumerate(text.split("\n"), 1):
+        if c_def.match(line) or label.match(line):
+            return i
+    return None
+
+
+def items(lesson, lesson_dir):
+    """The lesson's review list, each item located in the graded tree's lesson
+    folder: [(where, what)] with where as 'lessons/NN-name/file:line name()'."""
+    out = []
+    for rel, name, what in REVIEW.get(lesson.number, []):
+        path = Path(lesson_dir) / rel
+        line = None
+        if path.is_file():
+            line = _definition(path.read_text(errors="replace"), name)
+        call = name if rel.endswith(".S") else f"{name}()"
+        where = f"lessons/{lesson.name}/{rel}" + (f":{line}" if line else "")
+        out.append((f"{where} {call}" + ("" if line else " (not found)"), what))
+    return out
+
+
+def lines(found):
+    """The report's section."""
+    if not found:
+        return []
+    out = ["review by hand (what QEMU cannot show; not scored):"]
+    for where, what in found:
+        out.append(f"  - {where}: {what}")
+    return out
