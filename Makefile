@@ -32,7 +32,7 @@ override PYRUN := $(TOOLS)/pios-python
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test test-course diff clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope
+        chainloader sdcard-loader install grade starter course gradescope carry
 
 all: build
 
@@ -82,13 +82,19 @@ starter:
 	$(call need_lesson)
 	$(if $(DEST),,$(error give the folder to write: make starter L=$(L) DEST=dir))
 	$(SETUP) grade
-	$(PYRUN) $(TOOLS)/pios-starter $(LDIR) $(DEST)
+	$(PYRUN) $(TOOLS)/pios-starter $(LDIR) $(DEST) $(if $(FROM),--from $(FROM)) $(if $(CARRY),--carry-expected)
+# In a student's tree: this lesson's earlier-lesson code replaced by your own.
+carry:
+	$(if $(FROM),,$(error give your previous lesson: make carry FROM=path/to/your/previous/lesson))
+	$(SETUP) build
+	@command -v git >/dev/null || { echo "piOS: make carry needs git. Install with: sudo apt-get install -y git" >&2; exit 1; }
+	$(PYRUN) $(TOOLS)/pios-carry $(FROM)
 course:
 	$(if $(DEST),,$(error give the folder to write: make course DEST=dir))
 	$(SETUP) grade
 	@command -v git >/dev/null || { echo "piOS: make course needs git. Install with: sudo apt-get install -y git" >&2; exit 1; }
 	$(if $(L),$(call need_lesson))
-	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST) $(LDIR)
+	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST) $(LDIR) $(if $(CARRY),--carry-expected)
 
 # What a lesson's code adds to the previous one (READMEs left out: they always differ).
 diff:
@@ -151,7 +157,8 @@ help:
 	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"
 	@echo "  make grade L=05 BATCH=dir    grade every submission in dir, in parallel"
 	@echo "  make gradescope L=05         the Gradescope autograder zip for lesson 05"
-	@echo "  make starter L=05 DEST=dir   a student's starter tree for lesson 05"
+	@echo "  make starter L=05 DEST=dir   a student's starter tree for lesson 05 (FROM=my-04: with that code)"
+	@echo "  make carry FROM=my-04        (in a student's tree) your own earlier code in place of the reference's"
 	@echo "  make course DEST=dir [L=05]  one git repo per lesson (DEST/lesson-NN), to hand out"
 	@echo "  make sdcard L=02 FIRMWARE=dir   an SD card image for a real Pi"
 	@echo "  make sdcard-loader FIRMWARE=dir  an SD card with the UART chainloader"

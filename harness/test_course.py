@@ -15,6 +15,7 @@ stay in `make test`.
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,42 @@ def test_leak_scan_finds_a_quoted_solution(tmp_path):
     text = (ROOT / "slides/02-uart.md").read_text() + "\n```c\n    " + line + "\n```\n"
     assert S.leaks(text, secrets) == [(line, where)]
     assert S.leaks((ROOT / "slides/02-uart.md").read_text(), secrets) == []
+
+
+def test_student_carries_their_own_code_into_the_next_lesson(tmp_path):
+    """make carry FROM=my-08 in a lesson 09 tree: the student's lesson 08 code
+    replaces the reference's, lesson 09's own TODOs stay, and where lesson 09
+    reworks code the student changed, lesson 09's version stays and they are told."""
+    mine = tmp_path / "my-08" / "lessons" / "08-vmm"
+    S.write_base(LESSONS["08-vmm"].path, mine)          # the reference, as a student has it
+    word = f"mine_{uuid.uuid4().hex[:8]}"
+    edit(mine / "timer.c", "static void tick_irq(void *arg)\n{\n",
+         f"static void tick_irq(void *arg)\n{{\n    /* {word}: my tick */\n")
+    edit(mine / "uart.c", " * Wait for a byte without spinning: sleep in WFI until an interrupt.",
+         f" * {word}: lesson 09 rewrites this comment.")
+    (mine / "extra.h").write_text(f"/* {word}: a header of my own */\n")
+    tree = tmp_path / "st09"
+    S.make_starter_tree(ROOT, LESSONS["09-scheduler"].path, tree)
+    les = tree / "lessons" / "09-scheduler"
+    before = {p.name: p.read_text() for p in les.iterdir() if p.is_file()}
+    p = subprocess.run(["make", "-s", "-C", str(tree), "carry", f"FROM={tmp_path / 'my-08'}"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"{word}: my tick" in (les / "timer.c").read_text()
+    assert (les / "extra.h").read_text().startswith(f"/* {word}")
+    assert word not in (les / "uart.c").read_text()                 # lesson 09's kept
+    assert "uart.c: 1 place(s) where lesson 09 changes code you wrote" in p.stdout, p.stdout
+    assert (les / "sched.c").read_text() == before["sched.c"]         # TODO(09)s untouched
+    assert "it builds" in p.stdout
+    undo = tree / "harness/carry/undo/09-scheduler"
+    assert (undo / "timer.c").read_text() == before["timer.c"]
+    # a path that is not there, and a tree that is not a student's: clear errors
+    p = subprocess.run(["make", "-s", "-C", str(tree), "carry", f"FROM={tmp_path / 'nope'}"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "no such file or folder" in p.stderr
+    p = subprocess.run([sys.executable, str(HARNESS / "tools/pios-carry"), str(tmp_path / "my-08")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "not a student's lesson tree" in p.stderr
 
 
 # ---- mutants ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The course plan (DESIGN.md). Lessons not written yet are listed so that the
+# The course plan. Lessons not written yet are listed so that the
 # README's course map and error messages can name them.
 COURSE = [
     "01-boot", "02-uart", "03-exceptions", "04-irq", "05-timer",

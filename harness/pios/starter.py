@@ -366,11 +366,12 @@ def previous_lesson_dir(root, lesson_dir):
 CHAINLOADER_FROM = 3
 
 
-def make_starter_tree(root, lesson_dir, dest):
+def make_starter_tree(root, lesson_dir, dest, carry_expected=False):
     """A student's tree for one lesson: the build rules, harness and docs, the
     lesson's slide deck, and the lesson folder with its own regions stubbed (its
     README and slides quoting none of them). Writes README.md (what to do, how to
-    test) and returns the TODO list."""
+    test; carry_expected: it says the course expects students to carry their own
+    earlier code, else that they may) and returns the TODO list."""
     root, lesson_dir, dest = Path(root), Path(lesson_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     number = int(lesson_dir.name[:2])
@@ -398,11 +399,14 @@ def make_starter_tree(root, lesson_dir, dest):
             shutil.copytree(src, dest / "slides" / name, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy2(src, dest / "slides" / name)
+    if previous is not None:        # what `make carry` merges a student's own code from
+        write_base(previous, dest / "harness" / "carry" / previous.name)
     deck = slides / (lesson_dir.name + ".md")
     if deck.exists():
         (dest / "slides" / deck.name).write_text(
             redact_markdown(deck.read_text(), taught, lesson_dir.name))
-    (dest / "README.md").write_text(student_readme(lesson_dir.name, todos))
+    (dest / "README.md").write_text(student_readme(lesson_dir.name, todos,
+                                                   previous and previous.name, carry_expected))
     workflow = root / "harness" / "grading" / "classroom.yml"
     if workflow.exists():           # GitHub grades every push (docs/grading.md)
         (dest / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
@@ -411,7 +415,37 @@ def make_starter_tree(root, lesson_dir, dest):
     return todos
 
 
-def student_readme(name, todos):
+def _carry_section(name, previous, expected):
+    if previous is None:
+        return []
+    n = name[:2]
+    lines = [
+        "## Your own code or the reference's",
+        "",
+        f"The code of the earlier lessons in `lessons/{name}/` is the reference's, so",
+        "this lesson starts from a kernel that works. To continue from your own",
+        f"instead (your `{previous}`: its folder, your repository or an archive):",
+        "",
+        "```sh",
+        f"make carry FROM=../my-{previous[:2]}",
+        "```",
+        "",
+        "merges your code into this lesson's files (a three-way merge: your changes",
+        "and this lesson's both stay). Where this lesson reworks code you changed,",
+        "its version stays and `make carry` names the file: redo your change there.",
+        f"The folder as it was is saved in `harness/carry/undo/{name}/`. Then",
+        f"`make test L={n}` runs every earlier lesson's tests on your code.",
+        "",
+    ]
+    lines += (["**This course expects you to carry your own code**: run `make carry`",
+               "before you start."] if expected else
+              ["Carrying is up to you (unless your instructor says otherwise): the",
+               "grade counts only this lesson's tests either way, and the earlier",
+               "lessons' tests are reported as a regression check worth 0 points."])
+    return lines + [""]
+
+
+def student_readme(name, todos, previous=None, carry_expected=False):
     n = int(name[:2])
     lines = [
         f"# piOS lesson {name}",
@@ -448,11 +482,19 @@ def student_readme(name, todos):
         "prints the seed to rerun it with the same values (`make test L=... "
         "ARGS='--seed N'`).",
         "",
+    ] + _carry_section(name, previous, carry_expected) + [
         "## Handing in",
         "",
         f"Hand in the folder `lessons/{name}/` (or the whole repository). Only the",
         "sources in that folder (`*.c`, `*.S`, `*.h`) are graded: they are built with",
         "the course's own Makefiles and `common/`, so changes elsewhere do not count.",
+        "",
+        "Your score is this lesson's tests, and a few hidden tests of the same",
+        "kind that your instructor runs: the code you wrote, nothing else (the",
+        "untouched starter scores 0). The earlier lessons' tests run too, as a",
+        "regression check worth 0 points. The report ends with what a TA reads by",
+        "hand, because QEMU cannot show it (cache and TLB maintenance, the order of",
+        "some register writes): check those places in your code yourself.",
         "",
     ]
     return "\n".join(lines)
@@ -477,3 +519,82 @@ def secret_lines(root, lesson_dir):
 def leaks(text, secrets):
     """The secret lines a text holds: [(line, where it comes from)]."""
     return [(s, secrets[s]) for s in sorted(_lines(text) & secrets.keys())]
+
+
+# ---- a student's own earlier work, carried into the next lesson ----------------------
+
+CARRIED_SUFFIXES = {".c", ".S", ".h"}
+
+
+def unmarked(text, path="<text>"):
+    """A reference file with every region's code kept and its markers dropped: what a
+    student's file would be if they had written exactly the reference."""
+    return starter_text(text, [], "", path)[0]
+
+
+def merge3(mine, base, theirs):
+    """Three-way merge with git merge-file: the changes from base to mine and from
+    base to theirs, both; where they overlap, theirs. Returns (text, overlaps)."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
+            (Path(tmp) / name).write_text(text)
+            files.append(str(Path(tmp) / name))
+        probe = subprocess.run(["git", "merge-file", "-p", *files], capture_output=True)
+        if probe.returncode < 0 or probe.returncode > 127:
+            raise RuntimeError(probe.stderr.decode(errors="replace"))
+        merged = subprocess.run(["git", "merge-file", "-p", "--theirs", *files],
+                                capture_output=True, text=True)
+        return merged.stdout, probe.returncode
+
+
+def write_base(previous_dir, dest):
+    """The previous lesson's sources as a student would have them had they written
+    exactly the reference: the base `carry` merges from (a student tree keeps it in
+    harness/carry/, so `make carry` works there without the reference)."""
+    previous_dir, dest = Path(previous_dir), Path(dest)
+    for rel in source_files(previous_dir):
+        if rel.suffix in CARRIED_SUFFIXES:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_text(unmarked((previous_dir / rel).read_text(), str(rel)))
+
+
+def carry(base_dir, here_dir, mine_dir, lesson_name):
+    """Replace the reference's code of earlier lessons in a lesson folder (here_dir,
+    the starter) with the student's own, from their previous lesson's folder
+    (mine_dir). Each file is merged three ways from base_dir (write_base: the
+    previous reference): the changes to the student's file (their work) and to the
+    starter (what this lesson changes) are both kept. Where they overlap (the lesson
+    reworks code the student wrote), the lesson's version is kept and the note says
+    where. Returns the notes."""
+    base_dir, here_dir, mine_dir = Path(base_dir), Path(here_dir), Path(mine_dir)
+    notes, merged_files = [], 0
+    for mine in sorted(p for p in mine_dir.rglob("*") if p.is_file()):
+        rel = mine.relative_to(mine_dir)
+        if mine.suffix not in CARRIED_SUFFIXES or "build" in rel.parts:
+            continue
+        base, here = base_dir / rel, here_dir / rel
+        text = mine.read_text(errors="replace")
+        if not base.is_file():          # a file of the student's own
+            if not here.exists():
+                here.parent.mkdir(parents=True, exist_ok=True)
+                here.write_text(text)
+                notes.append(f"{rel}: your own file, copied")
+            continue
+        if text == base.read_text():
+            continue                    # the same as the reference: nothing to carry
+        if not here.is_file():
+            notes.append(f"{rel}: lesson {lesson_name} has no such file any more; "
+                         "yours is left out")
+            continue
+        merged, overlaps = merge3(text, base.read_text(), here.read_text())
+        here.write_text(merged)
+        merged_files += 1
+        if overlaps:
+            notes.append(f"{rel}: {overlaps} place(s) where lesson {lesson_name[:2]} "
+                         "changes code you wrote: its version is kept there; redo your "
+                         "changes in those places (its README says what changed)")
+    notes.insert(0, f"{merged_files} file(s) of {lesson_name} now hold your code")
+    return notes
