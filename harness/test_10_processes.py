@@ -5,9 +5,11 @@ right report while the kernel goes on; bad pointers get -EFAULT; the syscall
 fuzzer with random seeds leaves the kernel alive; the ELF loader refuses corrupted
 headers the test makes up."""
 
+import os
 import re
 import string
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +212,118 @@ def test_elf_loader_checks_every_header_field(kernel, lesson, rng):
         assert why in out, f"byte {off} = {value:#x}: expected {why!r}, got {out!r}"
     word = "".join(rng.choice("ab") for _ in range(6))
     assert kernel.cmd(f"echo {word}") == word
+
+
+# ---- the MMU's view, from outside: nG and ASIDs ----------------------------------------
+
+PTE_NG, PMD_NG = 1 << 11, 1 << 17        # not-global: small page, section (ARM ARM B4.3)
+USER_STACK_TOP = 0x7FFF0000              # memlayout.h: the top user stack page is below it
+
+
+class Gdb:
+    """gdb-multiarch on QEMU's GDB stub, driven like a person at its prompt (no ELF
+    loaded: the test only stops the CPU and reads registers)."""
+
+    def __init__(self, sock):
+        import pexpect
+        import shutil
+        gdb = shutil.which("gdb-multiarch")
+        if gdb is None:
+            pytest.fail("gdb-multiarch is not installed: make test installs it", pytrace=False)
+        self.p = pexpect.spawn(gdb, ["-q", "-nx", "-iex", "set auto-load off",
+                                     "-ex", "set architecture armv6", "-ex", "set pagination off",
+                                     "-ex", "set confirm off", "-ex", "set style enabled off",
+                                     "-ex", f"target remote {sock}"], encoding="utf-8", timeout=20,
+                               env=dict(os.environ, TERM="dumb"))   # no terminal escapes
+        self.prompt()
+
+    def prompt(self):
+        self.p.expect(r"\(gdb\) ")
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.p.before)
+
+    def cmd(self, line):
+        self.p.sendline(line)
+        return self.prompt()
+
+    def registers(self, *names):
+        out = self.cmd("info registers " + " ".join(names))
+        return {n: int(v, 16) for n, v in re.findall(r"^(\w+)\s+(0x[0-9a-f]+)", out, re.M)}
+
+    def close(self):
+        """Detach (the guest runs on) and quit."""
+        import pexpect
+        if self.p.isalive():
+            self.p.sendline("detach")
+            self.p.sendline("quit")
+            try:
+                self.p.expect(pexpect.EOF, timeout=10)
+            except pexpect.TIMEOUT:
+                pass
+        self.p.close(force=True)
+
+
+def l2_entry(mon, l1_base, va):
+    """(L1 entry, L2 entry or None) for va, read from physical memory by QEMU."""
+    l1 = mon.read_phys_word(l1_base + 4 * (va >> 20))
+    if l1 & 3 != 1:                     # not a page table: a section or a fault
+        return l1, None
+    return l1, mon.read_phys_word((l1 & ~0x3FF) + 4 * ((va >> 12) & 0xFF))
+
+
+@pytest.mark.points(2)
+def test_user_pages_are_not_global_and_each_process_has_its_asid(boot, lesson, rng):
+    """Stopped by GDB inside a syscall of a new process: CONTEXTIDR holds its pid and
+    an ASID no live process has (nor the kernel's 0), its user pages are marked
+    not-global in the tables TTBR0 points at, and the kernel's text is global. QEMU
+    flushes its TLB on every ASID change, so only the registers and the tables show
+    these; on a Pi, a global user page or a shared ASID lets one process's TLB
+    entries serve another."""
+    k = boot(monitor=True)
+    k.read_boot()
+    live = {}
+    for _ in range(2):
+        v = rng.randrange(1, 1 << 32)
+        pid = int(re.search(r"\[pid (\d+)\]", k.cmd(f"run memcheck {v:#x} 1000000 &"))[1])
+        live[pid] = None
+    for pid, asid in re.findall(r"^(\d+)\s+memcheck\s+alive\s+\d+\s+(\d+)", k.cmd("procs"), re.M):
+        live[int(pid)] = int(asid)
+    assert None not in live.values(), f"procs does not list both background processes: {live}"
+    assert len(set(live.values())) == 2 and 0 not in live.values(), \
+        f"two live processes need two ASIDs of their own (not 0): procs says {live}"
+    sock = Path(k.monitor.path).parent / "gdb.sock"
+    k.monitor.command(f"gdbserver unix:{sock},server=on,wait=off")
+    g = Gdb(sock)
+    try:
+        g.cmd(f"break *{lesson.symbol('syscall_dispatch'):#x}")
+        g.p.sendline("continue")
+        g.p.expect("Continuing")
+        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+        k.send(f"run hello {word}\r")
+        assert "Breakpoint 1" in g.prompt(), "no syscall from the new process"
+        regs = g.registers("CONTEXTIDR_S", "TTBR0_EL1_S", "TTBR1_EL1_S", "TTBCR_S")
+        asid = regs["CONTEXTIDR_S"] & 0xFF
+        n = regs["TTBCR_S"] & 7
+        user_l1 = regs["TTBR0_EL1_S"] & ~((1 << (14 - n)) - 1)
+        kernel_l1 = regs["TTBR1_EL1_S"] & ~0x3FFF
+        data = (lesson.build / "user" / "hello.bin").read_bytes()
+        code = struct.unpack_from("<I", data, text_phdr(lesson) + 8)[0] & ~0xFFF   # p_vaddr
+        user = {va: l2_entry(k.monitor, user_l1, va) for va in (code, USER_STACK_TOP - 0x1000)}
+        text = lesson.symbol("__text_start")
+        kernel = l2_entry(k.monitor, kernel_l1, text)
+        g.cmd("delete")
+    finally:
+        g.close()
+    m = k.expect(r"\[pid (\d+)\] exited with status (-?\d+)\r\n", what="hello's exit")
+    out, pid, status = k.before, int(m[1]), int(m[2])
+    k.expect_prompt()
+    assert word in out and status == 0, out
+    assert regs["CONTEXTIDR_S"] >> 8 == pid, \
+        f"CONTEXTIDR 0x{regs['CONTEXTIDR_S']:08x} in pid {pid}'s syscall: PROCID should be {pid}"
+    assert asid != 0 and asid not in live.values(), \
+        f"pid {pid} runs with ASID {asid}; the live processes have {live}, the kernel 0"
+    for va, (l1, pte) in user.items():
+        assert pte is not None and pte & 2, f"0x{va:08x}: no small page (L1 0x{l1:08x})"
+        assert pte & PTE_NG, f"user page 0x{va:08x} is global: its entry 0x{pte:08x} lacks nG"
+    l1, pte = kernel
+    glob = not (pte & PTE_NG) if pte is not None else not (l1 & PMD_NG)
+    assert glob, f"kernel text 0x{text:08x} is marked not-global (L1 0x{l1:08x})"

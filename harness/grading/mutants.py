@@ -314,4 +314,24 @@ MUTANTS = [
            catches=["test_10_processes.py::test_sbrk_grows_and_shrinks_the_heap"],
            why="off by one when growing the heap: the last page below the new break is "
                "never mapped, so the program faults using memory sbrk gave it"),
+    Mutant("user-pages-global", "10-processes", "vmm.c",
+           find="        pte |= PTE_NG | ((flags",
+           replace="        pte |= ((flags",
+           catches=["test_10_processes.py::"
+                    "test_user_pages_are_not_global_and_each_process_has_its_asid"],
+           why="user pages are mapped global: on a Pi one process's TLB entries then "
+               "translate another's addresses (QEMU flushes its TLB, so nothing else sees it)"),
+    Mutant("asid-never-written", "10-processes", "proc.c",
+           find="    write_contextidr(p ? ((u32)p->pid << 8) | p->as.asid : 0);",
+           replace="    write_contextidr(p ? ((u32)p->pid << 8) : 0);",
+           catches=["test_10_processes.py::"
+                    "test_user_pages_are_not_global_and_each_process_has_its_asid"],
+           why="the switch never writes the process's ASID: every process runs under the "
+               "kernel's ASID 0"),
+    Mutant("asid-shared", "10-processes", "proc.c",
+           find="            asid_used[a] = 1;\n",
+           replace="            asid_used[a] = 0;\n",
+           catches=["test_10_processes.py::"
+                    "test_user_pages_are_not_global_and_each_process_has_its_asid"],
+           why="asid_alloc() never marks its ASID used: live processes share one"),
 ]
