@@ -26,7 +26,7 @@ sys.path.insert(0, str(HARNESS))
 from pios import starter as S                                 # noqa: E402
 from grading.mutants import MUTANTS                           # noqa: E402
 from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
-                               graded, own_tests)
+                               graded, hidden_tests, own_tests)
 
 WHOLE_COURSE = True     # grades every lesson: left out of `make test L=NN`
 
@@ -211,6 +211,48 @@ def test_student_carries_their_own_code_into_the_next_lesson(tmp_path):
     p = subprocess.run([sys.executable, str(HARNESS / "tools/pios-carry"), str(tmp_path / "my-08")],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "not a student's lesson tree" in p.stderr
+
+
+# ---- every region the student writes is checked by a test -------------------------------
+
+def _own_regions():
+    out = []
+    for name, lesson in LESSONS.items():
+        prev = S.previous_lesson_dir(ROOT, lesson.path)
+        for rel, (_, own) in S.lesson_regions(lesson.path, prev).items():
+            out += [(name, rel, r.line) for r in own]
+    return out
+
+
+@pytest.fixture(scope="session")
+def reference_builds(tmp_path_factory):
+    """Each lesson's reference built once per worker: a graded copy then compiles
+    only the file it changed."""
+    from pios import grade as G
+    built = {}
+
+    def get(name):
+        if name not in built:
+            built[name] = G.build_reference(ROOT, LESSONS[name], tmp_path_factory.mktemp(name))
+        return built[name]
+    return get
+
+
+@pytest.mark.course
+@pytest.mark.parametrize("name,rel,line", _own_regions(),
+                         ids=[f"{n[:2]}-{r}:{l}" for n, r, l in _own_regions()])
+def test_each_region_alone_loses_points(name, rel, line, tmp_path, reference_builds):
+    """The reference with just this one region replaced by its starter stub loses
+    points on the lesson's own tests: no region is code that no test needs."""
+    sub = copy_lesson(name, tmp_path / name)
+    text = (sub / rel).read_text()
+    region = next(r for r in S.parse(text, rel) if r.line == line)
+    (sub / rel).write_text(S.starter_text(text, [region], name, rel)[0])
+    r = graded(name, sub, tmp_path / "out", select=own_tests(name) + hidden_tests(name),
+               reference=reference_builds(name))
+    lost = [t["name"] for t in r["tests"] if t["section"] in ("lesson", "hidden")
+            and t["status"] != "passed"]
+    assert lost, f"{rel}:{line} stubbed, every test of lesson {name} still passes"
 
 
 # ---- mutants ------------------------------------------------------------------------

@@ -21,6 +21,11 @@ def own_tests(name):
     return [str(p) for p in sorted(HARNESS.glob(f"test_{name[:2]}_*.py"))]
 
 
+def hidden_tests(name):
+    """The lesson's hidden tests (harness/grading/hidden/test_NN_*.py)."""
+    return [str(p) for p in sorted((HARNESS / "grading" / "hidden").glob(f"test_{name[:2]}_*.py"))]
+
+
 def tree_hash(path):
     """Everything about a folder the grader could change: names, kinds, contents."""
     h = hashlib.sha256()

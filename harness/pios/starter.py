@@ -284,6 +284,13 @@ def _redact_block(lines, taught, lesson_name):
         return lines
     first, last = hits[0], hits[-1]
     regions = _distinct(taught[lines[k].strip()] for k in hits)
+    # widen over the regions' short lines next to the span ("kprintf("\n");",
+    # ".if \adjust"), but never over a lone brace: it may close the function
+    body = {l.strip() for r in regions for l in kept_text(r).split("\n")} - {"", "{", "}"}
+    while first > 0 and lines[first - 1].strip() in body:
+        first -= 1
+    while last + 1 < len(lines) and lines[last + 1].strip() in body:
+        last += 1
     indent = re.match(r"[ \t]*", lines[first]).group(0)
     return lines[:first] + _todo_lines(regions, indent, lesson_name) + lines[last + 1:]
 

@@ -31,6 +31,16 @@ void exceptions_init(void)
 /* VMSAv6 fault status encodings (FS[4] is DFSR bit 10) [ARM ARM B4-20, table B4-1]. */
 const char *fault_status_name(u32 status)
 {
+/* BEGIN SOLUTION
+ * TODO: Name the status with the ARM ARM's table (B4-20, table B4-1): alignment,
+ * debug event, translation, domain and permission (each "(section)" or "(page)"),
+ * access flag, external aborts, instruction cache maintenance; "unknown" for
+ * anything else. The words must be exactly the README's ("How it is tested" and the
+ * crash command examples): the tests read them. README, walkthrough 8.
+ * STUB:
+ *     (void)status;
+ *     return "unknown";
+ */
     switch (status) {
     case 0x01: return "alignment";
     case 0x03: return "access flag (section)";
@@ -49,10 +59,19 @@ const char *fault_status_name(u32 status)
     case 0x16: return "imprecise external abort";
     }
     return "unknown";
+/* END SOLUTION */
 }
 
 static const char *mode_of(u32 cpsr)
 {
+/* BEGIN SOLUTION
+ * TODO: The name of the mode in cpsr's low five bits (CPSR_MODE_MASK): USR, FIQ,
+ * IRQ, SVC, ABT, UND or SYS (the CPSR_MODE_* values of arm.h); "???" for any other
+ * value. README, walkthrough 8.
+ * STUB:
+ *     (void)cpsr;
+ *     return "???";
+ */
     static const struct { u32 mode; const char *name; } modes[] = {
         { CPSR_MODE_USR, "USR" }, { CPSR_MODE_FIQ, "FIQ" }, { CPSR_MODE_IRQ, "IRQ" },
         { CPSR_MODE_SVC, "SVC" }, { CPSR_MODE_ABT, "ABT" }, { CPSR_MODE_UND, "UND" },
@@ -62,6 +81,7 @@ static const char *mode_of(u32 cpsr)
         if (modes[i].mode == (cpsr & CPSR_MODE_MASK))
             return modes[i].name;
     return "???";
+/* END SOLUTION */
 }
 
 static void stop(void) __attribute__((noreturn));
@@ -82,14 +102,32 @@ static void fault_panic(const struct regs *regs)
 
 void exc_undefined(struct regs *regs)
 {
+/* BEGIN SOLUTION
+ * TODO: Print the PANIC line with the pc of the undefined instruction (the frame's
+ * pc: the entry subtracted 4 already), then the instruction word found there.
+ * README, walkthrough 8 and "crash undef".
+ * STUB:
+ *     (void)regs;
+ */
     kprintf("\nPANIC: undefined instruction at pc 0x%08x\n", regs->pc);
     kprintf("  instruction 0x%08x\n", *(volatile u32 *)(uintptr_t)regs->pc);
+/* END SOLUTION */
     fault_panic(regs);
 }
 
 static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32 far,
                          int is_data)
 {
+/* BEGIN SOLUTION
+ * TODO: The PANIC line ("PANIC: KIND at pc PC: NAME fault", and for a data abort
+ * " on read|write of ADDR", FSR_WRITE telling which), then the details line: the
+ * status (the FSR's low 12 bits, 3 hex digits) and its name, the fault address -
+ * or, for a debug event, none, since FAR is not written - and for a data abort the
+ * domain (FSR_DOMAIN). The formats are the README's, "crash abort". README,
+ * walkthrough 8.
+ * STUB:
+ *     (void)kind, (void)regs, (void)fsr, (void)far, (void)is_data;
+ */
     u32 status = FSR_STATUS(fsr);
 
     kprintf("\nPANIC: %s at pc 0x%08x: %s fault", kind, regs->pc, fault_status_name(status));
@@ -103,6 +141,7 @@ static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32
     if (is_data)                /* (IFSR has no domain field) */
         kprintf(", domain %u", FSR_DOMAIN(fsr));
     kprintf("\n");
+/* END SOLUTION */
 }
 
 void exc_prefetch_abort(struct regs *regs)
@@ -144,6 +183,15 @@ void exc_reserved(struct regs *regs)
 void exc_fiq(void)
 {
     kprintf("\nPANIC: FIQ taken, but piOS never enables FIQ\n");
+    stop();
+}
+
+/* The starter's stubs of EXCEPTION_ENTRY and exception_return (vectors.S) come
+ * here: an exception was taken before the code that saves the registers exists. */
+void exc_entry_missing(void)
+{
+    kprintf("\nPANIC: an exception was taken, but EXCEPTION_ENTRY and exception_return "
+            "(vectors.S) are not written yet\n");
     stop();
 }
 

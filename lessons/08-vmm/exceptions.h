@@ -16,6 +16,7 @@ void exc_data_abort(struct regs *regs);
 void exc_reserved(struct regs *regs);
 void exc_fiq(void);
 void exc_jump_to_zero(u32 lr);
+void exc_entry_missing(void);
 
 /* A one-line description of a fault status value (FSR_STATUS of DFSR or IFSR). */
 const char *fault_status_name(u32 status);

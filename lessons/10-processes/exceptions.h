@@ -16,6 +16,7 @@ void exc_data_abort(struct regs *regs);
 void exc_reserved(struct regs *regs);
 void exc_fiq(void);
 void exc_jump_to_zero(u32 lr);
+void exc_entry_missing(void);
 
 /* syscall.c: run system call `number` for the process whose registers are regs. */
 int syscall_dispatch(u32 number, struct regs *regs);
