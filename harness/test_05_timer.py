@@ -51,8 +51,10 @@ def test_random_sleeps_last_that_long(kernel, rng):
 def test_sleep_waits_in_wfi(kernel, rng):
     ms = rng.randrange(4000, 8000)
     start = time.monotonic()
-    _, n, wakeups = sleep(kernel, ms)
+    slept, n, wakeups = sleep(kernel, ms)
     wall = time.monotonic() - start
+    assert slept >= ms * 1000 and n >= ms * TICK_HZ // 1000 - 1, \
+        f"sleep {ms}: {slept} us by the timer, {n} ticks"
     assert wall < 3.0, f"{ms} ms of guest sleep took {wall:.1f} s of wall time: polling?"
     # Every wake-up is an interrupt: the ticks plus the final timer, not a spinning loop.
     assert wakeups <= n + 2, f"{wakeups} wakeups for {n} ticks in {ms} ms"
@@ -65,14 +67,21 @@ def test_tick_rate_matches(kernel, rng, hz):
     assert ticks(kernel)[0] == hz
     ms = rng.randrange(300, 2000)
     slept, n, _ = sleep(kernel, ms)
+    assert slept >= ms * 1000, f"sleep {ms} returned after {slept} us"
     expected = slept * hz / 1_000_000
     assert abs(n - expected) <= 1, f"{n} ticks in {slept} us at {hz} Hz, expected {expected:.1f}"
     assert ticks(kernel)[2] == 0, "no tick may be missed while the kernel sleeps"
 
 
 @pytest.mark.points(1)
-def test_uptime_is_monotonic_and_counts_ticks(kernel):
+def test_uptime_is_monotonic_and_counts_ticks(kernel, rng):
+    ms = rng.randrange(50, 500)
+    before = uptime_us(kernel)[0]
+    slept, _, _ = sleep(kernel, ms)
     readings = [uptime_us(kernel) for _ in range(5)]
+    assert readings[0][0] - before >= slept >= ms * 1000, \
+        f"uptime went from {before} to {readings[0][0]} us over a {ms} ms sleep"
+    assert readings[0][1] >= ms * TICK_HZ // 1000, f"{readings[0][1]} ticks after {ms} ms"
     times = [r[0] for r in readings]
     assert times == sorted(times) and len(set(times)) == len(times)
     for us, n, hz in readings:
@@ -129,3 +138,18 @@ def test_ticks_missed_with_interrupts_off_are_counted_and_the_tick_goes_on(kerne
     assert missed == n - 1, "all but the one late tick were missed, and counted"
     _, ticks, _ = sleep(kernel, 100)
     assert abs(ticks - 100 * TICK_HZ // 1000) <= 1, "the tick must go on afterwards"
+
+
+@pytest.mark.points(2)
+def test_uptime_and_sleep_go_past_the_32_bit_wrap(kernel, rng):
+    """CLO wraps after 2^32 us (71.6 minutes): two hour-long sleeps at a 1 Hz tick
+    take the guest past it (no wall time under -icount sleep=off). The 64-bit time
+    keeps counting, and a sleep across the wrap lasts exactly as long."""
+    assert kernel.cmd("tick 1") == "tick rate 1 Hz (every 1000000 us)"
+    ms = rng.randrange(3_000_000, 3_600_001)
+    for _ in range(2):
+        slept, _, _ = sleep(kernel, ms, timeout=15)
+        assert ms * 1000 <= slept <= ms * 1000 + 100, f"sleep {ms} took {slept} us"
+    now, n, _ = uptime_us(kernel)
+    assert now >= 2 * ms * 1000 > 1 << 32, f"uptime {now} us after two {ms} ms sleeps"
+    assert abs(n - now // 1_000_000) <= 1, f"{n} ticks in {now} us at 1 Hz"

@@ -29,6 +29,13 @@ static struct timer *pending;           /* software timers, earliest first */
 
 u64 timer_now_us(void)
 {
+/* BEGIN SOLUTION
+ * TODO: The whole 64-bit counter, CHI:CLO. The two cannot be read at once: if CHI
+ * changes while you read CLO, CLO wrapped in between, so read both again. The stub
+ * returns CLO alone, which wraps after 71 minutes. README, walkthrough 3.
+ * STUB:
+ *     return mmio_read(SYSTIMER_CLO);
+ */
     u32 hi, lo;
     /* Two registers cannot be read at once: if CHI changed while we read CLO, CLO
      * wrapped in between, so read both again. */
@@ -37,13 +44,23 @@ u64 timer_now_us(void)
         lo = mmio_read(SYSTIMER_CLO);
     } while (hi != mmio_read(SYSTIMER_CHI));
     return ((u64)hi << 32) | lo;
+/* END SOLUTION */
 }
 
 /* Is `deadline` (low 32 bits of the counter) still ahead of the counter? Signed
  * difference, so that it also works across the 32-bit wrap. */
 static int in_future(u32 deadline)
 {
+/* BEGIN SOLUTION
+ * TODO: 1 if deadline is still ahead of CLO, 0 if it has come: compare the signed
+ * 32-bit difference, so that the answer is right across the wrap. The stub says
+ * "ahead" always. README, walkthrough 3.
+ * STUB:
+ *     (void)deadline;
+ *     return 1;
+ */
     return (s32)(deadline - mmio_read(SYSTIMER_CLO)) > 0;
+/* END SOLUTION */
 }
 
 /* Arm channel `ch` for `deadline`. Returns 0 if it will fire, -1 if the deadline
@@ -90,12 +107,21 @@ int timer_set_rate(u32 hz)
 {
     if (hz == 0 || hz > TIMER_MAX_HZ)
         return -1;
+/* BEGIN SOLUTION
+ * TODO: With IRQs masked (the tick must not run halfway through): set tick_hz and
+ * tick_period_us, and arm channel 1 a whole period from now. The stub sets the rate
+ * but arms nothing: no tick. README, walkthrough 4.
+ * STUB:
+ *     tick_hz = hz;
+ *     tick_period_us = US_PER_S / hz;
+ */
     u32 s = irq_save();
     tick_hz = hz;
     tick_period_us = US_PER_S / hz;
     tick_deadline = mmio_read(SYSTIMER_CLO) + tick_period_us;
     arm_channel(TIMER_TICK_CHANNEL, tick_deadline);  /* a whole period ahead */
     irq_restore(s);
+/* END SOLUTION */
     return 0;
 }
 
@@ -178,6 +204,16 @@ static void callback_irq(void *arg)
 void timer_start(struct timer *t, u64 delay_us, u32 period_us,
                  void (*fn)(struct timer *t, void *arg), void *arg)
 {
+/* BEGIN SOLUTION
+ * TODO: With IRQs masked: take t off the list if it is there (restarting a pending
+ * timer is allowed), fill it in (deadline = now + delay_us), insert it in deadline
+ * order, and let run_expired() arm the channel - or run t at once if it is due.
+ * README, walkthrough 5.
+ * STUB:
+ *     (void)t, (void)delay_us, (void)period_us, (void)fn, (void)arg;
+ *     (void)unlink, (void)insert;
+ *     panic("timer_start() is not written yet");
+ */
     u32 s = irq_save();
     unlink(t);                          /* restarting a pending timer is allowed */
     t->deadline = timer_now_us() + delay_us;
@@ -187,6 +223,7 @@ void timer_start(struct timer *t, u64 delay_us, u32 period_us,
     insert(t);
     run_expired();                      /* arms the channel (or runs t if due) */
     irq_restore(s);
+/* END SOLUTION */
 }
 
 void timer_stop(struct timer *t)
@@ -208,6 +245,15 @@ static void set_flag(struct timer *t, void *arg)
  * thread, in WFI) run meanwhile, and the sleeper wakes once. */
 u32 timer_sleep_us(u64 us)
 {
+/* BEGIN SOLUTION
+ * TODO: Start a one-shot timer whose callback (set_flag) sets a flag on this stack,
+ * then wait for the flag in WFI, testing it with IRQs masked so that the wake-up
+ * cannot slip in between the test and the WFI; return how many times WFI woke up.
+ * The stub returns at once. README, walkthrough 6.
+ * STUB:
+ *     (void)us, (void)set_flag;
+ *     return 0;
+ */
     volatile int done = 0;
     struct timer t = { 0 };
     u32 wakeups = 0;
@@ -228,6 +274,7 @@ u32 timer_sleep_us(u64 us)
         irq_restore(s);                 /* the interrupt handler runs here */
         wakeups++;
     }
+/* END SOLUTION */
 }
 
 void timer_init(u32 hz)
