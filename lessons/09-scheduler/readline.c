@@ -49,40 +49,6 @@ int readline(char *buf, int size)
 {
     int len = 0, overflow = 0;
 
-/* BEGIN SOLUTION
- * TODO: lesson 08's line editing, with every echo (the character, "\b \b") printed
- * through kprintf instead of uart_putc/uart_puts: kprintf holds the console lock, so
- * an echo never lands inside another thread's line (README, "A sleeping mutex: the
- * console lock", "9. timer.c, uart.c, kprintf.c, readline.c"). The stub is lesson 08's.
- * STUB:
- *     for (;;) {
- *         char c = pending >= 0 ? (char)pending : uart_getc();
- *         int after_cr = last_was_cr;
- *
- *         pending = -1;
- *
- *         last_was_cr = (c == CHAR_CR);
- *         if (c == CHAR_LF && after_cr)
- *             continue;
- *         if (c == CHAR_CR || c == CHAR_LF)
- *             break;
- *         if (c == CHAR_ESC) {
- *             skip_escape_sequence();
- *         } else if (c == CHAR_BS || c == CHAR_DEL) {
- *             if (len > 0 && !overflow) {
- *                 len--;
- *                 uart_puts("\b \b");
- *             }
- *         } else if (is_printable(c)) {
- *             if (len < size - 1) {
- *                 buf[len++] = c;
- *                 uart_putc(c);
- *             } else {
- *                 overflow = 1;
- *             }
- *         }
- *     }
- */
     for (;;) {
         char c = pending >= 0 ? (char)pending : uart_getc();
         int after_cr = last_was_cr;
@@ -111,7 +77,6 @@ int readline(char *buf, int size)
         }
         /* other control characters are ignored */
     }
-/* END SOLUTION */
     kprintf("\n");
     buf[len] = '\0';
     return overflow ? READLINE_TOO_LONG : len;

@@ -245,15 +245,6 @@ static void set_flag(struct timer *t, void *arg)
  * thread, in WFI) run meanwhile, and the sleeper wakes once. */
 u32 timer_sleep_us(u64 us)
 {
-/* BEGIN SOLUTION
- * TODO: Start a one-shot timer whose callback (set_flag) sets a flag on this stack,
- * then wait for the flag in WFI, testing it with IRQs masked so that the wake-up
- * cannot slip in between the test and the WFI; return how many times WFI woke up.
- * The stub returns at once. README, walkthrough 6.
- * STUB:
- *     (void)us, (void)set_flag;
- *     return 0;
- */
     volatile int done = 0;
     struct timer t = { 0 };
     u32 wakeups = 0;
@@ -274,7 +265,6 @@ u32 timer_sleep_us(u64 us)
         irq_restore(s);                 /* the interrupt handler runs here */
         wakeups++;
     }
-/* END SOLUTION */
 }
 
 void timer_init(u32 hz)

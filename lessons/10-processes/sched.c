@@ -40,6 +40,14 @@ int sched_running(void)
  * the current one again if it can still run and nobody else wants to; else idle. */
 static struct thread *pick_next(void)
 {
+/* BEGIN SOLUTION
+ * TODO: Round robin over the table: the first READY thread after the current one
+ * (wrapping around, the idle thread never); if there is none, the current thread
+ * again if it is still RUNNING (and not idle); else idle. README, "Round robin
+ * over a fixed table", walkthrough 4. The stub keeps the current thread.
+ * STUB:
+ *     return current;
+ */
     int me = (int)(current - threads);
 
     for (int i = 1; i <= THREADS_MAX; i++) {
@@ -50,6 +58,7 @@ static struct thread *pick_next(void)
     if (current->state == T_RUNNING && current != idle)
         return current;
     return idle;
+/* END SOLUTION */
 }
 
 /* Switch to the thread pick_next() chooses. IRQs must be masked. Returns when
@@ -184,6 +193,16 @@ static void wake_sleeper(struct timer *timer, void *arg)
 
 void thread_sleep_us(u64 us)
 {
+/* BEGIN SOLUTION
+ * TODO: With IRQs masked: mark the thread SLEEPING, start its own timer (its
+ * callback, wake_sleeper, makes it READY again), and schedule() - unless the timer
+ * has woken it already (a zero sleep). README, "Yield, sleep, block", walkthrough 6.
+ * The stub turns the scheduler off, so that timer_sleep_us() waits in WFI instead.
+ * STUB:
+ *     (void)wake_sleeper;
+ *     running = 0;
+ *     timer_sleep_us(us);
+ */
     u32 s = irq_save();
     current->state = T_SLEEPING;
     timer_start(&current->timer, us, 0, wake_sleeper, current);
@@ -192,6 +211,7 @@ void thread_sleep_us(u64 us)
     else
         current->state = T_RUNNING;
     irq_restore(s);
+/* END SOLUTION */
 }
 
 void wait_on(struct waitq *wq)
@@ -267,11 +287,19 @@ void mutex_unlock(struct mutex *m)
 
 void sched_tick(void)
 {
+/* BEGIN SOLUTION
+ * TODO: Once the scheduler runs: count the tick for the current thread, and when
+ * its slice (slice_left ticks) is used up, ask for a switch at the IRQ's exit
+ * (need_resched). README, "Time slices", walkthrough 7.
+ * STUB:
+ *     (void)slice_left;
+ */
     if (!running)
         return;
     current->ticks++;
     if (--slice_left <= 0)
         need_resched = 1;               /* the slice is over: switch at IRQ exit */
+/* END SOLUTION */
 }
 
 /* On the way out of an IRQ, on the interrupted thread's stack, IRQs masked. */
