@@ -23,6 +23,7 @@ import pytest
 HARNESS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HARNESS))
 
+from pios import review as R                                  # noqa: E402
 from pios import starter as S                                 # noqa: E402
 from grading.mutants import MUTANTS                           # noqa: E402
 from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
@@ -252,7 +253,11 @@ def test_each_region_alone_loses_points(name, rel, line, tmp_path, reference_bui
                reference=reference_builds(name))
     lost = [t["name"] for t in r["tests"] if t["section"] in ("lesson", "hidden")
             and t["status"] != "passed"]
-    assert lost, f"{rel}:{line} stubbed, every test of lesson {name} still passes"
+    # What QEMU cannot show (a TLB invalidate's ASID: QEMU drops the page for every
+    # ASID) has no test; the report's review-by-hand list must name it instead.
+    by_hand = R.covers(int(name[:2]), rel, text, line)
+    assert lost or by_hand, (f"{rel}:{line} stubbed, every test of lesson {name} still "
+                             "passes, and the review list (pios/review.py) does not name it")
 
 
 # ---- mutants ------------------------------------------------------------------------

@@ -104,6 +104,28 @@ def _definition(text, name):
     return None
 
 
+DEFINITION = re.compile(r"^(?:[A-Za-z_][^;=(]*\b(\w+)\s*\([^;]*|(\w+)\s*:)\s*$")
+
+
+def function_at(text, line):
+    """The name of the C function or assembly label whose body holds `line`
+    (1-based): the nearest definition above it."""
+    lines = text.split("\n")
+    for i in range(line - 1, -1, -1):
+        m = DEFINITION.match(lines[i])
+        if m and not lines[i].startswith(("#", " ", "\t")):
+            return m.group(1) or m.group(2)
+    return None
+
+
+def covers(lesson_number, rel, text, line):
+    """The review item for the function that holds line `line` of file `rel`, or
+    None: what stands in for a test where no test can tell (test_course.py)."""
+    name = function_at(text, line)
+    return next((what for f, n, what in REVIEW.get(lesson_number, [])
+                 if f == rel and n == name), None)
+
+
 def items(lesson, lesson_dir):
     """The lesson's review list, each item located in the graded tree's lesson
     folder: [(where, what)] with where as 'lessons/NN-name/file:line name()'."""

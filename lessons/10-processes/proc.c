@@ -265,6 +265,18 @@ static int elf_load(struct proc *p, const u8 *elf)
     const struct elf32_ehdr *eh = (const void *)elf;
     u32 end = 0;
 
+/* BEGIN SOLUTION
+ * TODO: (elf_check() has passed.) For each PT_LOAD segment with a size in memory:
+ * map fresh zeroed pages over [vaddr, vaddr + memsz) with its permissions (PF_W:
+ * VM_WRITE, PF_X: VM_EXEC), then copy its filesz bytes from the file at offset,
+ * page by page through the frames' physical addresses (vmm_translate(),
+ * vmm_write_phys()): the rest stays zero (.bss). Remember the highest end: the heap
+ * starts at the page after it. README, "ELF: believe nothing before checking it",
+ * walkthrough 7. The stub loads nothing.
+ * STUB:
+ *     (void)p, (void)map_fresh, (void)phdr;
+ *     return -ENOSYS;
+ */
     for (u32 i = 0; i < eh->phnum; i++) {
         const struct elf32_phdr *ph = phdr(elf, i);
         u32 flags = (ph->flags & PF_W ? VM_WRITE : 0) | (ph->flags & PF_X ? VM_EXEC : 0);
@@ -287,6 +299,7 @@ static int elf_load(struct proc *p, const u8 *elf)
         if (ph->vaddr + ph->memsz > end)
             end = ph->vaddr + ph->memsz;
     }
+/* END SOLUTION */
     p->heap_start = p->brk = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     p->start.pc = eh->entry;
     return 0;
@@ -308,6 +321,19 @@ static int build_stack(struct proc *p, int argc, const char *const *argv)
             kfree(img);
             return -ENOMEM;
         }
+/* BEGIN SOLUTION
+ * TODO: Lay the arguments out at the top of img, the stack's top page as it will
+ * be: the strings last one first from the top down, each one's user address
+ * (top_page + its offset in img) noted in uargv[]; below them, 8-byte aligned,
+ * argv[0..argc-1] and a NULL; pos is then argv[0]'s offset, and vec points at it.
+ * README, "The user stack and argv", walkthrough 7. The stub passes no arguments.
+ * STUB:
+ *     (void)argv, (void)uargv;
+ *     argc = 0;
+ *     pos = (pos - 4) & ~7u;
+ *     vec = (u32 *)(img + pos);
+ *     vec[0] = 0;
+ */
     for (int i = argc - 1; i >= 0; i--) {
         u32 len = strlen(argv[i]) + 1;
         pos -= len;
@@ -319,6 +345,7 @@ static int build_stack(struct proc *p, int argc, const char *const *argv)
     for (int i = 0; i < argc; i++)
         vec[i] = uargv[i];
     vec[argc] = 0;
+/* END SOLUTION */
     {
         struct vmm_walk w;
         vmm_translate(&p->as, top_page, &w);
