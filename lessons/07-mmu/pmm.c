@@ -52,6 +52,14 @@ static u32 frame_addr(u32 i)
 
 void pmm_init(u32 ram_base, u32 ram_size)
 {
+/* BEGIN SOLUTION
+ * TODO: Manage [ram_base, ram_base + ram_size), at most PMM_MAX_RAM of it: set base,
+ * nframes, the counts (every frame free, none reserved) and the next-fit start;
+ * clear both bitmaps; and mark the bits past the last frame used, so that no
+ * search can ever return them. README, walkthrough 4. The stub manages no RAM.
+ * STUB:
+ *     (void)ram_base, (void)ram_size, (void)set_bit, (void)next_word;
+ */
     if (ram_size > PMM_MAX_RAM)
         ram_size = PMM_MAX_RAM;
     base = ram_base;
@@ -64,12 +72,22 @@ void pmm_init(u32 ram_base, u32 ram_size)
     /* Bits past the end of RAM look "in use" so that no search ever returns them. */
     for (u32 i = nframes; i < PMM_MAX_FRAMES; i++)
         set_bit(used, i);
+/* END SOLUTION */
 }
 
 void pmm_reserve(u32 start, u32 end)
 {
     u32 first, last;
 
+/* BEGIN SOLUTION
+ * TODO: Reserve every frame that [start, end) touches, clipped to RAM (a range
+ * outside it, or empty, changes nothing): round start down and end up to frames -
+ * without computing end - base + PAGE_SIZE, which can wrap near 4 GB - and mark each
+ * frame used and reserved, counting it once (free frames stop being free; a frame
+ * reserved twice is counted once). README, walkthrough 4. The stub reserves nothing.
+ * STUB:
+ *     (void)start, (void)end, (void)first, (void)last;
+ */
     if (end <= base || start >= frame_addr(nframes) || end <= start)
         return;
     first = (start < base ? 0 : start - base) / PAGE_SIZE;
@@ -86,6 +104,7 @@ void pmm_reserve(u32 start, u32 end)
         set_bit(reserved, i);
         nreserved++;
     }
+/* END SOLUTION */
 }
 
 u32 pmm_alloc(void)
