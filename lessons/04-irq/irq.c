@@ -39,23 +39,45 @@ static u32 bank_bit(unsigned n)
 
 void irq_enable(unsigned n)
 {
+/* BEGIN SOLUTION
+ * TODO: For a source below IRQ_COUNT, write its bit (bank_bit) to the enable
+ * register of its bank (bank_reg: bank 1, bank 2 or basic). Writing 1s enables;
+ * 0s change nothing, so no read-modify-write. README, walkthrough 2.
+ * STUB:
+ *     (void)n, (void)bank_reg, (void)bank_bit;
+ */
     if (n < IRQ_COUNT)
         mmio_write(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC), bank_bit(n));
+/* END SOLUTION */
 }
 
 void irq_disable(unsigned n)
 {
+/* BEGIN SOLUTION
+ * TODO: The same with the bank's disable register. README, walkthrough 2.
+ * STUB:
+ *     (void)n;
+ */
     if (n < IRQ_COUNT)
         mmio_write(bank_reg(n, IRQ_DISABLE_1, IRQ_DISABLE_2, IRQ_DISABLE_BASIC), bank_bit(n));
+/* END SOLUTION */
 }
 
 /* The enable registers read back which sources are enabled [BCM p.116]. */
 int irq_is_enabled(unsigned n)
 {
+/* BEGIN SOLUTION
+ * TODO: 1 if source n is enabled: its bit in its bank's enable register, which
+ * reads back the enabled sources; 0 for n >= IRQ_COUNT. README, walkthrough 2.
+ * STUB:
+ *     (void)n;
+ *     return 0;
+ */
     if (n >= IRQ_COUNT)
         return 0;
     return (mmio_read(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC))
             & bank_bit(n)) != 0;
+/* END SOLUTION */
 }
 
 void irq_init(void)
@@ -141,6 +163,15 @@ void irq_handle(struct regs *regs)
     int any = 0;
     (void)regs;
 
+/* BEGIN SOLUTION
+ * TODO: Read the pending sources (read_pending) and dispatch each one, bank by
+ * bank, lowest bit first (source number = bank * 32 + bit); if none was pending
+ * (raised and withdrawn before we looked), count a spurious interrupt. README,
+ * walkthrough 4. The stub stops the kernel.
+ * STUB:
+ *     (void)pending, (void)any, (void)read_pending, (void)dispatch, (void)spurious;
+ *     panic("irq_handle() is not written yet");
+ */
     read_pending(pending);
     for (unsigned bank = 0; bank < 3; bank++) {
         while (pending[bank]) {
@@ -152,6 +183,7 @@ void irq_handle(struct regs *regs)
     }
     if (!any)
         spurious++;     /* raised and withdrawn before we looked: harmless */
+/* END SOLUTION */
 }
 
 u32 irq_count(unsigned n)

@@ -117,6 +117,13 @@ static char uart_getc_polled(void)
 /* Move everything in the receive FIFO into the ring buffer. */
 static void drain_rx_fifo(void)
 {
+/* BEGIN SOLUTION
+ * TODO: While the receive FIFO is not empty (UART_FR_RXFE clear), move its bytes
+ * into the ring buffer `rx`, counting each one received, or dropped when the buffer
+ * is full. README, walkthrough 7. The stub stops the kernel.
+ * STUB:
+ *     panic("drain_rx_fifo() is not written yet");
+ */
     while (!(mmio_read(UART0_FR) & UART_FR_RXFE)) {
         u8 byte = (u8)(mmio_read(UART0_DR) & UART_DR_DATA_MASK);
         if (ringbuf_put(&rx, byte) == 0)
@@ -124,6 +131,7 @@ static void drain_rx_fifo(void)
         else
             rx_dropped++;
     }
+/* END SOLUTION */
 }
 
 /* The interrupt handler: RX (FIFO reached its trigger level) or RT (bytes have
