@@ -27,16 +27,31 @@ void uart_putc(char c)
 
 void uart_puts(const char *s)
 {
+/* BEGIN SOLUTION
+ * TODO: Send each character of the string with uart_putc(), and a '\r' before
+ * every '\n': a terminal needs the carriage return to go back to column 0.
+ * README, walkthrough 6.
+ * STUB:
+ *     (void)s;
+ */
     for (; *s; s++) {
         if (*s == '\n')
             uart_putc('\r');    /* a terminal needs CR to return to column 0 */
         uart_putc(*s);
     }
+/* END SOLUTION */
 }
 
 void uart_puthex(u32 v)
 {
+/* BEGIN SOLUTION
+ * TODO: "0x" and then all eight hex digits of v, most significant first, in
+ * lower case (0x00008000, not 0x8000). README, walkthrough 6.
+ * STUB:
+ *     (void)v;
+ */
     uart_puts("0x");
     for (int shift = 28; shift >= 0; shift -= 4)
         uart_putc("0123456789abcdef"[(v >> shift) & 0xF]);
+/* END SOLUTION */
 }

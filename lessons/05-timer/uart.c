@@ -97,11 +97,19 @@ void uart_putc(char c)
 
 void uart_puts(const char *s)
 {
+/* BEGIN SOLUTION
+ * TODO: Send each character of the string with uart_putc(), and a '\r' before
+ * every '\n': a terminal needs the carriage return to go back to column 0.
+ * README, walkthrough 6.
+ * STUB:
+ *     (void)s;
+ */
     for (; *s; s++) {
         if (*s == '\n')
             uart_putc('\r');    /* a terminal needs CR to return to column 0 */
         uart_putc(*s);
     }
+/* END SOLUTION */
 }
 
 /* Polled receive: used until interrupts are on. */
