@@ -461,7 +461,7 @@ def test_no_lesson_folder_is_a_clear_zero(tmp_path):
 def half_broken(tmp_path):
     sub = copy_lesson(TIMER, tmp_path / "half")
     edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
-         "    wakeups = timer_sleep_us((u64)ms * 900);")
+         "    wakeups = timer_sleep_us((u64)ms * 1100);")
     return sub
 
 

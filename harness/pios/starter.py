@@ -199,7 +199,9 @@ def starter_text(text, own, lesson_name, path="<text>"):
     return "\n".join(out), stubbed
 
 
-FENCE_RE = re.compile(r"^(```+)(\w*)[ \t]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+# A fenced code block, also one indented inside a list item (its closing fence has
+# the same indentation).
+FENCE_RE = re.compile(r"^([ \t]*)(```+)(\w*)[ \t]*\n(.*?)^\1\2[ \t]*$", re.M | re.S)
 MIN_LINE = 12           # shorter lines ("}", "return 0;") say nothing about a solution
 SECRET_MIN = 20         # the leak scan's threshold (secret_lines)
 # Idioms the harness's own checkers use too: no answer to anything.
@@ -300,7 +302,8 @@ def redact_markdown(text, taught, lesson_name):
     student writes (`taught`, from taught_lines), the quote becomes that region's
     TODO: what to write, not how. Region markers go everywhere."""
     def block(m):
-        fence, lang, body = m.group(1), m.group(2), m.group(3)
+        indent, lang, body = m.group(1), m.group(3), m.group(4)
+        fence = indent + m.group(2)
         lines = _redact_block(body.split("\n"), taught, lesson_name)
         lines = [l for l in lines if not END_RE.match(l) and not BEGIN_RE.match(l)]
         return f"{fence}{lang}\n" + "\n".join(lines) + fence
