@@ -711,6 +711,10 @@ def test_gradescope_bundle_grades_like_gradescope(tmp_path):
     assert "practice mode" not in res["output"]
     lost = [(t["name"], t["output"][:1500]) for t in res["tests"] if t["score"] < t["max_score"]]
     assert res["score"] == sum(t["max_score"] for t in res["tests"]) > 0, (res["output"], lost)
+    hidden = [t for t in res["tests"] if "hidden" in t["name"]]
+    assert hidden and all(t["visibility"] == "after_published" and t["max_score"] > 0
+                          for t in hidden), hidden
+    assert all(t["visibility"] == "visible" for t in res["tests"] if t not in hidden)
 
 
 def test_gradescope_bundle_without_a_sandbox_says_so(tmp_path):
@@ -723,6 +727,10 @@ def test_gradescope_bundle_without_a_sandbox_says_so(tmp_path):
                         str(bundle)], check=True, capture_output=True, timeout=120)
         with zipfile.ZipFile(bundle) as z:
             texts[how] = {n: z.read(n).decode() for n in ("setup.sh", "run_autograder")}
+            names = z.namelist()
+        # the grader's hidden tests go in (students never see the bundle); mutants do not
+        assert "harness/grading/hidden/test_02_hidden.py" in names
+        assert "harness/grading/mutants.py" not in names
     assert "--check-sandbox" in texts["sandboxed"]["setup.sh"]
     assert "--unsandboxed" not in texts["sandboxed"]["run_autograder"]
     assert "--check-sandbox" not in texts["unsandboxed"]["setup.sh"]

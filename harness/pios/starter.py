@@ -357,10 +357,13 @@ TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # Never handed out: the mutants are reference code with one mistake each, and their
 # test needs them; the hidden tests (grading/hidden) are the instructor's; logs and
 # caches are not course material.
-TREE_IGNORE = shutil.ignore_patterns("mutants.py", "fake_class.py", "test_grading.py", "test_course.py",
-                                     "selfcheck.py", "hidden", "logs", "build",
-                                     "__pycache__", ".pytest_cache", "node_modules",
-                                     "*.pyc")
+_NEVER_HANDED_OUT = ("mutants.py", "fake_class.py", "test_grading.py", "test_course.py",
+                     "selfcheck.py", "logs", "build", "__pycache__", ".pytest_cache",
+                     "node_modules", "*.pyc")
+TREE_IGNORE = shutil.ignore_patterns(*_NEVER_HANDED_OUT, "hidden")
+# The Gradescope bundle is the instructor's (students never see it): it keeps the
+# hidden tests, which the grader runs.
+BUNDLE_IGNORE = shutil.ignore_patterns(*_NEVER_HANDED_OUT)
 SLIDE_FILES = ["Makefile", "package.json", "package-lock.json", ".marprc.yml", "themes"]
 
 
