@@ -47,14 +47,17 @@ run debug qemu-gdb gdb:
 	$(SETUP) $(if $(filter run,$@),run,debug)
 	@$(MAKE) --no-print-directory -s -C lessons/$(LDIR) $@
 
-# Test one lesson (with the tests of every earlier lesson), or all of them. The
+# Test one lesson (with the tests of every earlier lesson), or all of them.
+# STRETCH=1: the stretch exercises' tests instead (harness/stretch/), which fail
+# until the exercise is done. The
 # course checks (every lesson's reference and starter, and every mutant, through
 # the grader: a few minutes) are left out; `make test-course` runs them.
 test:
 	$(if $(L),$(call need_lesson))
 	$(SETUP) test
 	@$(MAKE) --no-print-directory build
-	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) -m "not course" \
+	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) \
+	    -m "$(if $(STRETCH),stretch,not course and not stretch)" \
 	    $(if $(L),--lesson $(LDIR)) $(ARGS)
 
 test-course:
@@ -151,6 +154,7 @@ help:
 	@echo "  make debug L=02      QEMU halted at the entry + gdb-multiarch with the symbols"
 	@echo "  make qemu-gdb L=02   QEMU with the console, waiting for GDB (then: make gdb L=02)"
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
+	@echo "  make test L=10 STRETCH=1   the tests of lesson 10's stretch exercises (when you did one)"
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"

@@ -23,7 +23,7 @@ OBJCOPY := $(CROSS)objcopy
 OBJDUMP := $(CROSS)objdump
 SIZE    := $(CROSS)size
 
-# DESIGN.md's flags, plus:
+# The flags:
 #  -fno-delete-null-pointer-checks  gcc would otherwise assume address 0 is never
 #                                   accessed and delete code that writes the vectors there
 #  -mno-unaligned-access            never emit unaligned loads: ARM1176 with SCTLR.U = 0
@@ -37,6 +37,9 @@ CFLAGS    := $(ARCHFLAGS) -ffreestanding -nostdlib -O2 -g -Wall -Wextra -Werror 
              -std=gnu11 -fno-delete-null-pointer-checks -mno-unaligned-access \
              -ffunction-sections -fdata-sections -I. -I$(COMMON_DIR) -DLESSON_NAME='"$(LESSON)"' -MMD -MP
 ASFLAGS   := $(ARCHFLAGS) -g -I. -I$(COMMON_DIR) -MMD -MP
+# EXTRA_CFLAGS: -D settings for an exercise (the stretch tests build lesson 10 with
+# -DASID_MAX=3 -DPROC_MAX=8); empty otherwise.
+CFLAGS    += $(EXTRA_CFLAGS)
 LDSCRIPT  ?= $(COMMON_DIR)/kernel.ld
 LDFLAGS   := $(ARCHFLAGS) -nostdlib -T $(LDSCRIPT) -Wl,-Map=$(BUILD)/kernel.map \
              -Wl,--gc-sections -Wl,--no-warn-rwx-segments

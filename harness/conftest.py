@@ -75,6 +75,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "host: compiled and run on the host, no QEMU")
     config.addinivalue_line("markers", "course: grades every lesson's reference, starter "
                             "and mutants (make test-course; make test leaves it out)")
+    config.addinivalue_line("markers", "stretch: a stretch exercise's test (harness/stretch/): "
+                            "fails until a student does the exercise, so make test runs it "
+                            "only with STRETCH=1")
 
 
 # Lesson objects are hashable by identity; give them a stable order and equality.

@@ -13,6 +13,7 @@ their scan for solution lines, a student's tree grading itself with one test fil
 stay in `make test`.
 """
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -26,6 +27,7 @@ sys.path.insert(0, str(HARNESS))
 from pios import review as R                                  # noqa: E402
 from pios import starter as S                                 # noqa: E402
 from grading.mutants import MUTANTS                           # noqa: E402
+from grading.stretch_solutions import SOLUTIONS as STRETCH     # noqa: E402
 from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
                                graded, hidden_tests, own_tests)
 
@@ -157,6 +159,9 @@ def test_course_repositories_hold_no_solution(tmp_path):
         assert not [f for f in files if f.startswith("lessons/") and name not in f]
         assert "harness/grading/mutants.py" not in files
         assert not [f for f in files if f.startswith("harness/grading/hidden")]
+        assert "harness/grading/stretch_solutions.py" not in files
+        if n == 10:         # a stretch exercise's test is the student's to run
+            assert "harness/stretch/test_10_asid_generations.py" in files
         assert ("harness/chainloader/loader.c" in files) == (n >= S.CHAINLOADER_FROM)
         later = {}
         for m in names[n - 1:]:
@@ -258,6 +263,32 @@ def test_each_region_alone_loses_points(name, rel, line, tmp_path, reference_bui
     by_hand = R.covers(int(name[:2]), rel, text, line)
     assert lost or by_hand, (f"{rel}:{line} stubbed, every test of lesson {name} still "
                              "passes, and the review list (pios/review.py) does not name it")
+
+
+# ---- stretch exercises: their tests can pass, and can fail ------------------------------
+
+@pytest.mark.course
+@pytest.mark.parametrize("sol", STRETCH, ids=[s.name for s in STRETCH])
+def test_stretch_test_passes_on_a_solution_and_fails_on_the_reference(sol, tmp_path):
+    """A stretch test fails on the reference (the exercise is not done there) and
+    passes on the instructor's solution (grading/stretch_solutions.py), which no
+    student tree holds."""
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "common", tree / "common")
+    les = tree / "lessons" / sol.lesson
+    shutil.copytree(LESSONS[sol.lesson].path, les, ignore=shutil.ignore_patterns("build"))
+    for rel, find, replace in sol.edits:
+        edit(les / rel, find, replace)
+
+    def run(root):
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-c", str(HARNESS / "pytest.ini"), "-p",
+             "no:cacheprovider", "-q", "--no-header", "-m", "stretch", f"--tree={root}",
+             f"--lesson={sol.lesson}", f"--log-dir={tmp_path / 'logs'}", str(HARNESS / sol.test)],
+            cwd=HARNESS, capture_output=True, text=True, timeout=600)
+    solved, reference = run(tree), run(ROOT)
+    assert solved.returncode == 0, solved.stdout[-3000:]
+    assert reference.returncode == 1 and " failed" in reference.stdout, reference.stdout[-3000:]
 
 
 # ---- mutants ------------------------------------------------------------------------

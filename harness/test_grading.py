@@ -475,6 +475,22 @@ def test_same_submission_same_score(tmp_path):
         [[(t["name"], t["score"]) for t in runs[0]["tests"]]] * 2
 
 
+def test_no_regression_gives_the_same_score_faster(tmp_path):
+    """The regression section earns 0 points, so leaving it out changes no score:
+    a kernel that fails one of its own tests and breaks an earlier lesson's (its
+    svc command reports in other words) scores the same either way, and the
+    report says which."""
+    sub = half_broken(tmp_path)
+    edit(sub / "exceptions.c", "at pc 0x%08x, returned %u", "at pc 0x%08x, gave back %u")
+    full = graded(TIMER, sub, tmp_path / "full")
+    quick = graded(TIMER, sub, tmp_path / "quick", regression=False)
+    assert full["regressions"] > 0 and 0 < full["score"] < full["max_score"]
+    assert (quick["score"], quick["max_score"]) == (full["score"], full["max_score"])
+    assert quick["regression_tests"] == 0 < full["regression_tests"]
+    assert any("--no-regression" in n for n in quick["notes"])
+    assert len(quick["tests"]) < len(full["tests"]) / 2
+
+
 def test_seed_depends_on_the_secret_and_the_submission(tmp_path):
     ref = LESSONS[TIMER].path
     sub = half_broken(tmp_path)

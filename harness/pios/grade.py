@@ -635,6 +635,12 @@ def build_tree(lesson_dir, scratch, sandboxed=True):
 HIDDEN = HARNESS / "grading" / "hidden"     # instructor-only tests: never handed out
 
 
+def lesson_test_files(lesson):
+    """The tests that carry points: the lesson's own and its hidden ones."""
+    return [f for f in graded_test_files(lesson)
+            if Path(f).name.startswith(f"test_{lesson.number:02d}_")]
+
+
 def graded_test_files(lesson):
     """The lesson's tests and every earlier lesson's (harness/test_NN_*.py, NN <= N),
     and the lesson's hidden tests (grading/hidden/test_NN_*.py), if this tree has them."""
@@ -764,12 +770,14 @@ LOG_KEPT = 64 << 10             # ... and per log
 
 
 def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT_BUDGET,
-          select=None, keep=False, sandboxed=True, reference=None):
+          select=None, keep=False, sandboxed=True, reference=None, regression=True):
     """Grade one submission; writes results.json, junit.xml and report.txt to out_dir
     and returns the results (a dict). Never raises for anything the submission does;
     raises Stopped when the grader is told to stop. secret=None: practice mode.
     sandboxed=False builds and boots without bubblewrap (the caller decided).
-    reference: a built reference tree (build_reference) whose objects may be reused."""
+    reference: a built reference tree (build_reference) whose objects may be reused.
+    regression=False leaves the 0-point regression section out (the score is the
+    same; the report says so)."""
     root = Path(root)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -786,6 +794,10 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
                      "can work out; the instructor's grade uses others")
     if not sandboxed:
         notes.append("graded without a sandbox (--unsandboxed)")
+    if not regression:
+        select = select or lesson_test_files(lesson)
+        notes.append("the regression section (earlier lessons' tests, 0 points) was not "
+                     "run (--no-regression): the score is the same")
     raw = {"tests": []}
     seed, review = None, []
     try:
@@ -1052,7 +1064,7 @@ STUDENTS = "students"   # out/students/NAME/: no name can collide with class.csv
 
 
 def grade_batch(root, lesson, folder, out_dir, secret=None, jobs=None, budget=DEFAULT_BUDGET,
-                select=None, echo=print, sandboxed=True):
+                select=None, echo=print, sandboxed=True, regression=True):
     """Grade every submission in folder, `jobs` at a time. Ctrl-C or SIGTERM
     (KeyboardInterrupt here) stops it: the gradings under way are killed, and the
     class reports cover what was graded. Returns {name: results}."""
@@ -1067,16 +1079,16 @@ def grade_batch(root, lesson, folder, out_dir, secret=None, jobs=None, budget=DE
     try:
         reference = build_reference(root, lesson, ref_work)
         return _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo,
-                          sandboxed, reference, started, results)
+                          sandboxed, reference, started, results, regression)
     finally:
         shutil.rmtree(ref_work, ignore_errors=True)
 
 
 def _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo, sandboxed,
-               reference, started, results):
+               reference, started, results, regression):
     pool = concurrent.futures.ThreadPoolExecutor(jobs)
     futures = {pool.submit(grade, root, lesson, path, out_dir / STUDENTS / name, secret, 1,
-                           budget, select, False, sandboxed, reference): name
+                           budget, select, False, sandboxed, reference, regression): name
                for name, path in subs}
     stopped = False
     try:
@@ -1090,7 +1102,8 @@ def _grade_all(root, lesson, subs, out_dir, secret, jobs, budget, select, echo, 
                 r = results[name] = {"lesson": lesson.name, "score": 0, "max_score": 0,
                                      "percent": 0.0, "notes": [f"grader error: {e}"],
                                      "execution_time": 0, "tests": []}
-            flag = "" if not r["notes"] else f"  ({r['notes'][0][:60]})"
+            notes = [n for n in r["notes"] if "--no-regression" not in n]
+            flag = "" if not notes else f"  ({notes[0][:60]})"
             if r.get("regressions"):
                 flag = f"  {r['regressions']} regressions" + flag
             echo(f"[{len(results):>{len(str(len(subs)))}}/{len(subs)}] {name:<24} "
@@ -1208,6 +1221,9 @@ def main(argv=None):
     ap.add_argument("--only", action="append", default=None, metavar="TESTFILE",
                     help="grade with these test files only (e.g. test_05_timer.py)")
     ap.add_argument("--keep", action="store_true", help="keep the build tree (debugging)")
+    ap.add_argument("--no-regression", action="store_true",
+                    help="leave out the earlier lessons' tests: they earn 0 points, so the "
+                    "scores are the same, in a fraction of the time")
     ap.add_argument("--practice", action="store_true",
                     help="a self-check without the instructor's secret: values anyone "
                     f"can work out, never the graded ones (no {SECRET_ENV} needed)")
@@ -1251,7 +1267,7 @@ def _main(a, root, lesson, secret, select, ap):
         out = Path(a.out or Path("grades") / lesson.name)
         try:
             grade_batch(root, lesson, a.batch, out, secret, a.jobs, a.budget, select,
-                        sandboxed=not a.unsandboxed)
+                        sandboxed=not a.unsandboxed, regression=not a.no_regression)
         except Refused as e:
             print(f"pios-grade: {e}", file=sys.stderr)
             return 2
@@ -1266,7 +1282,7 @@ def _main(a, root, lesson, secret, select, ap):
         return 2
     out = Path(a.out or Path("grades") / lesson.name / ARCHIVE_RE.sub("", sub.resolve().name))
     r = grade(root, lesson, sub, out, secret, a.jobs or cores(), a.budget,
-              select, a.keep, sandboxed=not a.unsandboxed)
+              select, a.keep, sandboxed=not a.unsandboxed, regression=not a.no_regression)
     print(table(r))
     print("\n".join(R.lines(r.get("review"))))
     print(f"reports: {out}/ (report.txt has each failure's details and the review "

@@ -358,7 +358,7 @@ TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # test needs them; the hidden tests (grading/hidden) are the instructor's; logs and
 # caches are not course material.
 _NEVER_HANDED_OUT = ("mutants.py", "fake_class.py", "test_grading.py", "test_course.py",
-                     "selfcheck.py", "logs", "build", "__pycache__", ".pytest_cache",
+                     "selfcheck.py", "stretch_solutions.py", "logs", "build", "__pycache__", ".pytest_cache",
                      "node_modules", "*.pyc")
 TREE_IGNORE = shutil.ignore_patterns(*_NEVER_HANDED_OUT, "hidden")
 # The Gradescope bundle is the instructor's (students never see it): it keeps the
