@@ -482,13 +482,14 @@ def test_no_regression_gives_the_same_score_faster(tmp_path):
     report says which."""
     sub = half_broken(tmp_path)
     edit(sub / "exceptions.c", "at pc 0x%08x, returned %u", "at pc 0x%08x, gave back %u")
-    full = graded(TIMER, sub, tmp_path / "full")
-    quick = graded(TIMER, sub, tmp_path / "quick", regression=False)
+    select = TIMER_TESTS + [str(HARNESS / "test_03_exceptions.py")]
+    full = graded(TIMER, sub, tmp_path / "full", select=select)
+    quick = graded(TIMER, sub, tmp_path / "quick", select=select, regression=False)
     assert full["regressions"] > 0 and 0 < full["score"] < full["max_score"]
     assert (quick["score"], quick["max_score"]) == (full["score"], full["max_score"])
     assert quick["regression_tests"] == 0 < full["regression_tests"]
     assert any("--no-regression" in n for n in quick["notes"])
-    assert len(quick["tests"]) < len(full["tests"]) / 2
+    assert len(quick["tests"]) == len(full["tests"]) - full["regression_tests"]
 
 
 def test_seed_depends_on_the_secret_and_the_submission(tmp_path):
