@@ -68,6 +68,9 @@ REVIEW = {
         ("vmm.c", "scratch_map", "the entry is written with pte_write (cleaned to "
          "memory, DSB), then the scratch VA's TLB entry invalidated, DSB, ISB, before "
          "the VA is used (QEMU flushes its TLB on every such write)"),
+        ("vmm.c", "scratch_unmap", "the entry is cleared with pte_write, then the "
+         "scratch VA's TLB entry invalidated, DSB, ISB: a stale translation would let "
+         "a stray access reach the frame mapped there last (QEMU shows nothing)"),
         ("vmm.c", "map_page", "a new L2 table is zeroed and written back before the "
          "L1 entry that points at it; entries go through pte_write"),
         ("vmm.c", "unmap_page", "the TLB invalidate of va comes after the entry is "

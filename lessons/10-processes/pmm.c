@@ -56,9 +56,12 @@ void pmm_init(u32 ram_base, u32 ram_size)
  * TODO: Manage [ram_base, ram_base + ram_size), at most PMM_MAX_RAM of it: set base,
  * nframes, the counts (every frame free, none reserved) and the next-fit start;
  * clear both bitmaps; and mark the bits past the last frame used, so that no
- * search can ever return them. README, walkthrough 4. The stub manages no RAM.
+ * search can ever return them. README, walkthrough 4. The stub records where RAM
+ * is, and nothing else: no frame is free.
  * STUB:
- *     (void)ram_base, (void)ram_size, (void)set_bit, (void)next_word;
+ *     base = ram_base;
+ *     nframes = ram_size / PAGE_SIZE;
+ *     (void)set_bit, (void)next_word;
  */
     if (ram_size > PMM_MAX_RAM)
         ram_size = PMM_MAX_RAM;
