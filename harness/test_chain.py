@@ -1,4 +1,4 @@
-"""The lesson chain: lesson N's sources are lesson N-1's plus one subsystem (DESIGN.md).
+"""The lesson chain: lesson N's sources are lesson N-1's plus one subsystem.
 
 Each lesson's Makefile declares what it adds and what it changes on purpose:
 

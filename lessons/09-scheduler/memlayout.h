@@ -1,5 +1,5 @@
 /*
- * memlayout.h - the virtual memory map, from lesson 07 on (DESIGN.md).
+ * memlayout.h - the virtual memory map, from lesson 07 on (lesson 07's README draws it).
  *
  *  virtual                                     physical
  *  0x00000000 +-----------------------------+
