@@ -123,6 +123,10 @@ def pytest_collection_modifyitems(config, items):
     one_lesson = bool(config.getoption("--lesson"))
     keep, drop = [], []
     for item in items:
+        # The hidden tests are the grader's: make test-course runs them on the
+        # reference (and checks the starters fail them), make test does not.
+        if hidden_module(item.module):
+            item.add_marker(pytest.mark.course)
         # A module about the whole course (WHOLE_COURSE = True: the grader's checks
         # grade every lesson) is left out when --lesson picks some lessons.
         whole = getattr(item.module, "WHOLE_COURSE", False) and one_lesson

@@ -475,6 +475,7 @@ def test_same_submission_same_score(tmp_path):
         [[(t["name"], t["score"]) for t in runs[0]["tests"]]] * 2
 
 
+@pytest.mark.course
 def test_no_regression_gives_the_same_score_faster(tmp_path):
     """The regression section earns 0 points, so leaving it out changes no score:
     a kernel that fails one of its own tests and breaks an earlier lesson's (its
