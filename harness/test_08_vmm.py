@@ -14,7 +14,7 @@ LESSON = 8
 
 PAGE = 4096
 MB = 1 << 20
-MAP_LO, MAP_HI = 0xB0000000, 0xF0000000     # the VMM range above the heap's 16 MB
+MAP_LO, MAP_HI = 0xB0000000, 0xE0000000     # above the heap, below lesson 10's L1 window
 HEAP_BASE = 0xA0000000
 
 

@@ -327,3 +327,22 @@ def test_user_pages_are_not_global_and_each_process_has_its_asid(boot, lesson, r
     l1, pte = kernel
     glob = not (pte & PTE_NG) if pte is not None else not (l1 & PMD_NG)
     assert glob, f"kernel text 0x{text:08x} is marked not-global (L1 0x{l1:08x})"
+
+
+@pytest.mark.points(1)
+@pytest.mark.given
+def test_shell_cannot_unmap_the_processes_page_tables(kernel, rng):
+    """The processes' L1 tables live in kernel_as at USER_L1_WINDOW: the shell's map
+    and unmap refuse that megabyte (unmapping a live process's table made its kill
+    panic in vmm_destroy), and the process still runs and dies cleanly."""
+    window = 0xE0000000
+    pid = int(re.search(r"\[pid (\d+)\]", kernel.cmd("run memcheck 7 1000000 &"))[1])
+    for va in (window, window + rng.randrange(1, 256) * 0x1000):
+        expected = (f"error: 0x{va:08x} is the processes' page tables' "
+                    f"(0x{window:08x}-0x{window + 0xFFFFF:08x})")
+        assert kernel.cmd(f"unmap {va:#x}") == expected
+        assert kernel.cmd(f"map {va:#x}") == expected
+    assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
+    assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    assert kernel.cmd(f"echo {word}") == word

@@ -38,6 +38,8 @@
 #define HEAP_BASE           0xA0000000     /* the kernel heap: the first 16 MB */
 #define HEAP_MAX            0x01000000
 #define USER_L1_WINDOW      0xE0000000     /* processes' L1 tables, 8 KB each */
+#define USER_L1_WINDOW_SIZE 0x00100000     /* a megabyte kept for them: the shell's map
+                                            * and unmap stay out of it */
 #define FIXED_L2_BASE       0xFFF00000     /* the top megabyte */
 #define SCRATCH_VA(n)       (0xFFFE0000 + (n) * 0x1000)  /* scratch pages 0 and 1 */
 #define SCRATCH_PAGES       2

@@ -241,7 +241,7 @@ void proc_switch_mm(struct thread *t)
 /* BEGIN SOLUTION
  * TODO: after a DSB, set CONTEXTIDR to ASID 0, then TTBR0 to ttbr0 (with
  * TTBR_WALK_CACHED), then CONTEXTIDR to the process's pid and ASID (0 for a kernel
- * thread), each followed by an ISB; then invalidate the branch predictor and DSB
+ * thread), each followed by an ISB; then invalidate the branch predictor, DSB, ISB
  * (README, "The switch sequence, and the race it avoids", "6. proc.c").
  * STUB:
  *     (void)ttbr0;
@@ -255,6 +255,7 @@ void proc_switch_mm(struct thread *t)
     isb();
     branch_predictor_invalidate();      /* it is indexed by virtual address */
     dsb();
+    isb();                              /* no prediction made before it is used */
 /* END SOLUTION */
 }
 

@@ -442,6 +442,24 @@ static u32 forget_fresh(u32 va)
     return 0;
 }
 
+/* The shell's map and unmap work on kernel_as, which also holds the kernel heap and
+ * the processes' L1 tables: pages the kernel owns, which a command must not take
+ * away (unmapping a process's L1 table made its exit panic in vmm_destroy). */
+static int kernels_own(u32 va)
+{
+    if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX) {
+        kprintf("error: 0x%08x is the kernel heap's (0x%08x-0x%08x)\n", va, HEAP_BASE,
+                HEAP_BASE + HEAP_MAX - 1);
+        return 1;
+    }
+    if (va >= USER_L1_WINDOW && va < USER_L1_WINDOW + USER_L1_WINDOW_SIZE) {
+        kprintf("error: 0x%08x is the processes' page tables' (0x%08x-0x%08x)\n", va,
+                USER_L1_WINDOW, USER_L1_WINDOW + USER_L1_WINDOW_SIZE - 1);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_map(int argc, char **argv, const char *args)
 {
     u32 va, pa = 0, l2_before = kernel_as.l2_tables;
@@ -453,11 +471,8 @@ static int cmd_map(int argc, char **argv, const char *args)
         kprintf("usage: map VA [PA]   (without PA: a fresh frame)\n");
         return -1;
     }
-    if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX) {
-        kprintf("error: 0x%08x is the kernel heap's (0x%08x-0x%08x)\n", va, HEAP_BASE,
-                HEAP_BASE + HEAP_MAX - 1);
+    if (kernels_own(va))
         return -1;
-    }
     u32 s = irq_save();     /* the frame allocator has no lock: see lesson 06's alloc */
     if (argc == 2) {
         if (!(pa = pmm_alloc())) {
@@ -495,11 +510,8 @@ static int cmd_unmap(int argc, char **argv, const char *args)
         kprintf("usage: unmap VA\n");
         return -1;
     }
-    if (va >= HEAP_BASE && va < HEAP_BASE + HEAP_MAX) {
-        kprintf("error: 0x%08x is the kernel heap's (0x%08x-0x%08x)\n", va, HEAP_BASE,
-                HEAP_BASE + HEAP_MAX - 1);
+    if (kernels_own(va))
         return -1;
-    }
     if ((err = vmm_unmap(&kernel_as, va, &pa)) != 0) {
         kprintf("error: cannot unmap 0x%08x: %s\n", va, vmm_strerror(err));
         return -1;
