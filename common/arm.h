@@ -185,6 +185,8 @@ CP15_READ(read_dacr, 0, c3, c0, 0)      /* domain access control */
 CP15_WRITE(write_dacr, 0, c3, c0, 0)
 CP15_READ(read_contextidr, 0, c13, c0, 1)   /* PROCID (bits 31:8) and ASID (7:0) */
 CP15_WRITE(write_contextidr, 0, c13, c0, 1)
+CP15_READ(read_tpidrurw, 0, c13, c0, 2)    /* thread ID: user mode reads and writes it */
+CP15_WRITE(write_tpidrurw, 0, c13, c0, 2)
 CP15_WRITE(write_sctlr, 0, c1, c0, 0)
 CP15_READ(read_dfsr, 0, c5, c0, 0)      /* data fault status */
 CP15_READ(read_ifsr, 0, c5, c0, 1)      /* instruction fault status */

@@ -346,3 +346,21 @@ def test_shell_cannot_unmap_the_processes_page_tables(kernel, rng):
     assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
     assert kernel.cmd(f"echo {word}") == word
+
+
+@pytest.mark.points(1)
+@pytest.mark.given
+def test_tpidrurw_belongs_to_its_process(kernel, rng):
+    """User mode can write and read the thread ID register (TPIDRURW). A value one
+    process leaves there must not be seen by the next (CVE-2014-9870 was that leak
+    in Linux), and a process keeps its own across the switches of a sleep."""
+    mine, other = rng.sample(range(1, 1 << 32), 2)
+    pid = int(re.search(r"\[pid (\d+)\]",
+                        kernel.cmd(f"run tls set {other:#x} 1000000 &"))[1])
+    out, _, status = run(kernel, "tls get")
+    assert out == "tls 0x00000000" and status == 0, \
+        f"a new process reads another's TPIDRURW (0x{other:08x}):\n{out}"
+    out, _, _ = run(kernel, f"tls set {mine:#x} {rng.randrange(2, 20)}")
+    assert out == f"tls 0x{mine:08x}", f"its own 0x{mine:08x} did not survive a sleep:\n{out}"
+    assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
+    assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")

@@ -233,10 +233,32 @@ static void as_free(struct proc *p)
  * the ASIDs keep the two processes' entries apart. (QEMU flushes its whole TLB on
  * every CONTEXTIDR write, so it would not show a mistake here.)
  */
+/*
+ * TPIDRURW, the thread ID register, is one that user mode may write and read
+ * (mcr/mrc p15, 0, rX, c13, c0, 2): a program's own, like its r0-r15. It holds one
+ * process's value at a time, so it goes with the process: saved into the process
+ * that had it (tls_owner, if that pid still owns the slot), then the next one's
+ * loaded, 0 for a kernel thread. Without this, one process reads what another left
+ * there (Linux had the same leak: CVE-2014-9870).
+ */
+static struct proc *tls_owner;
+static int tls_owner_pid;
+
+static void switch_tpidrurw(struct proc *next)
+{
+    if (tls_owner && tls_owner->pid == tls_owner_pid && tls_owner->state != P_FREE)
+        tls_owner->tpidrurw = read_tpidrurw();
+    write_tpidrurw(next ? next->tpidrurw : 0);
+    tls_owner = next;
+    tls_owner_pid = next ? next->pid : 0;
+}
+
 void proc_switch_mm(struct thread *t)
 {
     struct proc *p = t->proc;
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
+
+    switch_tpidrurw(p);                 /* (not the address space: a register) */
 
 /* BEGIN SOLUTION
  * TODO: after a DSB, set CONTEXTIDR to ASID 0, then TTBR0 to ttbr0 (with

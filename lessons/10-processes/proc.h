@@ -37,6 +37,7 @@ struct proc {
     u32 heap_start, brk;            /* sbrk's heap */
     struct thread *thread;
     struct regs start;              /* the user registers it starts with */
+    u32 tpidrurw;                   /* its TPIDRURW while another process runs */
 };
 
 void proc_init(void);
