@@ -364,3 +364,18 @@ def test_tpidrurw_belongs_to_its_process(kernel, rng):
     assert out == f"tls 0x{mine:08x}", f"its own 0x{mine:08x} did not survive a sleep:\n{out}"
     assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
     assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")
+
+
+@pytest.mark.points(1)
+@pytest.mark.given
+def test_a_process_may_kill_only_itself_and_its_children(kernel, rng):
+    """`kill` from a program: another process that is not its child is refused with
+    -EPERM (-1) and lives on, a pid nobody has gets -ESRCH (-3); the shell, the
+    operator, may still kill it."""
+    pid = int(re.search(r"\[pid (\d+)\]", kernel.cmd("run memcheck 5 1000000 &"))[1])
+    nobody = rng.randrange(500, 1000)
+    out, _, status = run(kernel, f"killer {pid} {nobody}")
+    assert out.split("\n") == [f"kill {pid}: -1", f"kill {nobody}: -3"] and status == 0, out
+    assert re.search(rf"^{pid}\s+memcheck\s+alive", kernel.cmd("procs"), re.M)
+    assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
+    assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")

@@ -512,11 +512,15 @@ int proc_wait(struct proc *parent, int pid, int *status)
     }
 }
 
-int proc_kill(int pid)
+int proc_kill(int pid, const struct proc *by)
 {
     u32 s = irq_save();
     for (int i = 0; i < PROC_MAX; i++)
         if (procs[i].state == P_ALIVE && procs[i].pid == pid) {
+            if (by && &procs[i] != by && procs[i].parent != by) {
+                irq_restore(s);
+                return -EPERM;                  /* not yours */
+            }
             procs[i].killed = 1;
             if (procs[i].thread)                /* (none yet while it is being created) */
                 thread_interrupt(procs[i].thread);  /* out of a sleep or a wait */
@@ -637,7 +641,7 @@ static int cmd_kill(int argc, char **argv, const char *args)
         kprintf("usage: kill PID\n");
         return -1;
     }
-    if (proc_kill((int)pid) != 0) {
+    if (proc_kill((int)pid, NULL) != 0) {     /* the shell is the operator */
         kprintf("error: no process %u\n", pid);
         return -1;
     }

@@ -50,7 +50,10 @@ int proc_spawn(const char *name, int argc, const char *const *argv, struct proc 
  * stores its status, or -ECHILD / -EINTR. */
 int proc_wait(struct proc *parent, int pid, int *status);
 
-int proc_kill(int pid);             /* 0 or -ESRCH */
+/* Kill pid on behalf of `by`: a process may kill itself and its children (-EPERM
+ * for any other); by = NULL is the shell, the operator, who may kill any. 0, -ESRCH
+ * or -EPERM. */
+int proc_kill(int pid, const struct proc *by);
 void proc_exit(int status) __attribute__((noreturn));
 
 struct proc *proc_current(void);    /* NULL in a kernel thread */

@@ -204,8 +204,8 @@ static int sys_time(struct proc *p, u32 a, u32 b, u32 c)
 
 static int sys_kill(struct proc *p, u32 pid, u32 b, u32 c)
 {
-    (void)p, (void)b, (void)c;
-    return proc_kill((int)pid);
+    (void)b, (void)c;
+    return proc_kill((int)pid, p);      /* itself or its children only */
 }
 
 static const syscall_fn syscalls[SYS_COUNT] = {
