@@ -376,3 +376,19 @@ def test_a_process_may_kill_only_itself_and_its_children(kernel, rng):
     assert re.search(rf"^{pid}\s+memcheck\s+alive", kernel.cmd("procs"), re.M)
     assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
     assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")
+
+
+@pytest.mark.points(0)     # checks code the starter hands out, but needs a program to run
+def test_orphans_are_freed_when_they_exit(kernel, rng):
+    """`orphans N MS` starts N children and exits without waiting: when they end,
+    nobody will ever collect their status, so the kernel must free them. Four runs
+    leave more orphans than the table has slots (16): every one must start, and
+    afterwards `procs` lists nothing."""
+    for _ in range(4):
+        n = rng.randrange(4, 7)
+        out, _, status = run(kernel, f"orphans {n} {rng.randrange(20, 200)}")
+        assert out == f"orphans: {n} started" and status == 0, out
+        kernel.cmd("sleep 400")                     # the orphans end meanwhile
+        table = kernel.cmd("procs").split("\n")[1:]
+        assert not table, "exited orphans still hold slots:\n" + "\n".join(table)
+    assert kernel.cmd("wait") == "error: no child processes"

@@ -470,10 +470,14 @@ void proc_exit(int status)
     p->as.l1 = NULL;
     irq_save();
     p->exit_status = status;
-    p->state = P_ZOMBIE;
+    /* An orphan's status has nobody to go to: its slot is free at once (its address
+     * space went above). Otherwise orphans stayed zombies for ever, and a few runs
+     * of a program that leaves children behind filled the table. */
+    p->state = p->orphan ? P_FREE : P_ZOMBIE;
     for (int i = 0; i < PROC_MAX; i++)  /* orphans: nobody will wait for them */
         if (procs[i].parent == p) {
             procs[i].parent = NULL;
+            procs[i].orphan = 1;
             if (procs[i].state == P_ZOMBIE)
                 procs[i].state = P_FREE;
         }
@@ -489,8 +493,9 @@ int proc_wait(struct proc *parent, int pid, int *status)
         int have = 0;
         for (int i = 0; i < PROC_MAX; i++) {
             struct proc *q = &procs[i];
-            if (q->state == P_FREE || q->parent != parent || (pid >= 0 && q->pid != pid))
-                continue;
+            if (q->state == P_FREE || q->orphan || q->parent != parent ||
+                (pid >= 0 && q->pid != pid))
+                continue;                   /* (the shell does not wait for orphans) */
             have = 1;
             if (q->state == P_ZOMBIE) {
                 int found = q->pid;

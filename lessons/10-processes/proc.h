@@ -32,6 +32,7 @@ struct proc {
     struct proc *parent;            /* NULL: started by the shell */
     int exit_status;
     int killed;                     /* exit at the next return to user mode */
+    int orphan;                     /* its parent exited first: nobody waits for it */
     struct addr_space as;           /* TTBR0's half: 0x00001000-0x80000000 */
     u32 l1_pa;                      /* its 8 KB L1 table (TTBR0) */
     u32 heap_start, brk;            /* sbrk's heap */
