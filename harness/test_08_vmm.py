@@ -31,7 +31,7 @@ def va_of(mb, page):
 def map_page(kernel, va, pa=None):
     out = kernel.cmd(f"map {va:#x}" + (f" {pa:#x}" if pa is not None else ""))
     m = re.fullmatch(rf"mapped 0x{va:08x} -> 0x([0-9a-f]{{8}})( \(new L2 table\))?", out)
-    assert m, f"map {va:#x}: {out}"
+    assert m, f"map {va:#x}: expected 'mapped 0x{va:08x} -> 0x...', got {out!r}"
     return int(m[1], 16), bool(m[2])
 
 
@@ -39,18 +39,20 @@ def unmap_page(kernel, va):
     out = kernel.cmd(f"unmap {va:#x}")
     m = re.fullmatch(rf"unmapped 0x{va:08x} \(was 0x([0-9a-f]{{8}})(, frame freed)?\)"
                      r"(, L2 table freed)?", out)
-    assert m, f"unmap {va:#x}: {out}"
+    assert m, f"unmap {va:#x}: expected 'unmapped 0x{va:08x} (was ...)', got {out!r}"
     return int(m[1], 16), bool(m[3])
 
 
 def peek(kernel, va):
-    m = re.fullmatch(rf"0x{va:08x}: 0x([0-9a-f]{{8}})", kernel.cmd(f"peek {va:#x}"))
-    assert m
+    out = kernel.cmd(f"peek {va:#x}")
+    m = re.fullmatch(rf"0x{va:08x}: 0x([0-9a-f]{{8}})", out)
+    assert m, f"peek {va:#x}: expected '0x{va:08x}: 0x...', got {out!r}"
     return int(m[1], 16)
 
 
 def poke(kernel, va, value):
-    assert kernel.cmd(f"poke {va:#x} {value:#x}") == f"0x{va:08x}: 0x{value:08x}"
+    out = kernel.cmd(f"poke {va:#x} {value:#x}")
+    assert out == f"0x{va:08x}: 0x{value:08x}", f"poke {va:#x} {value:#x}: got {out!r}"
 
 
 def vmstat(kernel):

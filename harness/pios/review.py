@@ -97,28 +97,28 @@ REVIEW = {
 }
 
 
+DEFINITION = re.compile(r"^(?:[A-Za-z_][^;=(]*\b(\w+)\s*\([^;]*|(\w+)\s*:)\s*$")
+
+
+def _defined(line):
+    """The name a line defines (a C function at column 0, or an assembly label), or
+    None."""
+    m = DEFINITION.match(line)
+    return (m.group(1) or m.group(2)) if m and not line.startswith(("#", " ", "\t")) else None
+
+
 def _definition(text, name):
     """The 1-based line where a C function or an assembly label is defined, or None."""
-    c_def = re.compile(r"^[A-Za-z_][^;=]*\b" + re.escape(name) + r"\s*\([^;]*$")
-    label = re.compile(r"^\s*" + re.escape(name) + r"\s*:")
-    for i, line in enumerate(text.split("\n"), 1):
-        if c_def.match(line) or label.match(line):
-            return i
-    return None
-
-
-DEFINITION = re.compile(r"^(?:[A-Za-z_][^;=(]*\b(\w+)\s*\([^;]*|(\w+)\s*:)\s*$")
+    return next((i for i, line in enumerate(text.split("\n"), 1) if _defined(line) == name),
+                None)
 
 
 def function_at(text, line):
     """The name of the C function or assembly label whose body holds `line`
     (1-based): the nearest definition above it."""
     lines = text.split("\n")
-    for i in range(line - 1, -1, -1):
-        m = DEFINITION.match(lines[i])
-        if m and not lines[i].startswith(("#", " ", "\t")):
-            return m.group(1) or m.group(2)
-    return None
+    return next((_defined(lines[i]) for i in range(line - 1, -1, -1) if _defined(lines[i])),
+                None)
 
 
 def covers(lesson_number, rel, text, line):

@@ -341,13 +341,18 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
     return todos
 
 
+def starter_taught(lesson_dir, previous_dir, starter_dir):
+    """taught_lines() for a lesson whose starter is in starter_dir."""
+    own = [r for _, (_, o) in lesson_regions(lesson_dir, previous_dir).items() for r in o]
+    return taught_lines(own, given_lines(previous_dir, starter_dir))
+
+
 def lesson_taught(lesson_dir, previous_dir):
     """taught_lines() for a lesson, from a starter written to a scratch folder."""
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         make_starter_lesson(lesson_dir, previous_dir, Path(tmp) / "l")
-        own = [r for _, (_, o) in lesson_regions(lesson_dir, previous_dir).items() for r in o]
-        return taught_lines(own, given_lines(previous_dir, Path(tmp) / "l"))
+        return starter_taught(lesson_dir, previous_dir, Path(tmp) / "l")
 
 
 # ---- whole trees: what a student gets ---------------------------------------------
@@ -402,8 +407,7 @@ def make_starter_tree(root, lesson_dir, dest, carry_expected=False):
     previous = previous_lesson_dir(root, lesson_dir)
     starter = dest / "lessons" / lesson_dir.name
     todos = make_starter_lesson(lesson_dir, previous, starter)
-    own = [r for _, (_, o) in lesson_regions(lesson_dir, previous).items() for r in o]
-    taught = taught_lines(own, given_lines(previous, starter))
+    taught = starter_taught(lesson_dir, previous, starter)
     slides = root / "slides"
     (dest / "slides").mkdir(exist_ok=True)
     for name in SLIDE_FILES:

@@ -22,24 +22,11 @@ import string
 
 import pytest
 
+from test_03_exceptions import crash, dumped     # the public helpers
+
 LESSON = 3
 
-PANIC_RE = r"PANIC: (?P<kind>[a-z ]+?) at pc 0x(?P<pc>[0-9a-f]{8})(?P<rest>[^\r\n]*)\r\n"
 NOTHING_LO, NOTHING_HI = 0x30000000, 0x40000000     # no RAM, no device on raspi0
-
-
-def crash(kernel, command):
-    """Run a crash command; return (PANIC match, the report text, exit status)."""
-    kernel.send(command + "\r")
-    m = kernel.expect(PANIC_RE, what=f"a PANIC line after {command!r}")
-    status = kernel.wait_exit()
-    return m, kernel.before, status
-
-
-def dumped(report, reg):
-    m = re.search(rf"\b{reg}\s+([0-9a-f]{{8}})\b", report)
-    assert m, f"register {reg} missing from the dump:\n{report}"
-    return int(m.group(1), 16)
 
 
 def has_mmu(lesson):

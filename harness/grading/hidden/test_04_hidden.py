@@ -19,23 +19,14 @@ import string
 
 import pytest
 
+from test_04_irq import irq_table               # the public helper
+
 LESSON = 4
 
 RINGBUF_SIZE = 4096
 IRQ_UART0, IRQ_MAILBOX = 57, 65
 CHARS = string.ascii_letters + string.digits + "-_.,:"
 BUSY_RE = r"busy (\d+) ms: received (\d+) bytes meanwhile, (\d+) buffered, (\d+) dropped\r\n"
-
-
-def irq_table(kernel):
-    """{source: (count, state, handler)} and (spurious, unhandled) from `irqs`."""
-    out = kernel.cmd("irqs")
-    rows = {}
-    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+(enabled|disabled)\s+(yes|none)", out, re.M):
-        rows[int(m[1])] = (int(m[2]), m[3], m[4])
-    m = re.search(r"^spurious (\d+), unhandled (\d+)$", out, re.M)
-    assert m, f"no 'spurious N, unhandled N' line in:\n{out}"
-    return rows, (int(m[1]), int(m[2]))
 
 
 def random_text(rng, lo, hi):

@@ -22,6 +22,8 @@ import re
 
 import pytest
 
+from test_05_timer import sleep, ticks          # the public helpers
+
 LESSON = 5
 
 PUBLIC_RATES = {10, 100, 250, 1000}
@@ -37,22 +39,6 @@ def period(hz):
 def set_rate(kernel, hz):
     out = kernel.cmd(f"tick {hz}")
     assert out == f"tick rate {hz} Hz (every {period(hz)} us)", f"tick {hz}: {out!r}"
-
-
-def ticks(kernel):
-    out = kernel.cmd("ticks")
-    m = re.fullmatch(r"tick (\d+) Hz \(every (\d+) us\): (\d+) ticks, (\d+) missed", out)
-    assert m, f"expected 'tick H Hz (every P us): N ticks, M missed', got {out!r}"
-    return int(m[1]), int(m[3]), int(m[4])
-
-
-def sleep(kernel, ms, timeout=5):
-    """Returns (us slept by the timer, ticks meanwhile, wakeups)."""
-    kernel.send(f"sleep {ms}\r")
-    m = kernel.expect(r"slept (\d+) ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n> ",
-                      timeout=timeout, what=f"the end of sleep {ms}")
-    assert int(m[1]) == ms, f"asked to sleep {ms} ms, the kernel says it slept {m[1]} ms"
-    return int(m[2]), int(m[3]), int(m[4])
 
 
 def random_rate(rng, lo, hi):

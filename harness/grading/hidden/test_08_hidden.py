@@ -19,6 +19,8 @@ import re
 
 import pytest
 
+from test_08_vmm import map_page, peek, poke, unmap_page     # the public helpers
+
 LESSON = 8
 
 PAGE = 4096
@@ -26,33 +28,6 @@ MB = 1 << 20
 MAP_LO, MAP_HI = 0xB0000000, 0xE0000000     # above the heap, below lesson 10's L1 window
 HEAP_BASE = 0xA0000000
 HEAP_MAX = 16 << 20
-
-
-def map_page(kernel, va):
-    out = kernel.cmd(f"map {va:#x}")
-    m = re.fullmatch(rf"mapped 0x{va:08x} -> 0x([0-9a-f]{{8}})( \(new L2 table\))?", out)
-    assert m, f"map {va:#x}: expected 'mapped 0x{va:08x} -> 0x...', got {out!r}"
-    return int(m[1], 16), bool(m[2])
-
-
-def unmap_page(kernel, va):
-    out = kernel.cmd(f"unmap {va:#x}")
-    m = re.fullmatch(rf"unmapped 0x{va:08x} \(was 0x([0-9a-f]{{8}})(, frame freed)?\)"
-                     r"(, L2 table freed)?", out)
-    assert m, f"unmap {va:#x}: expected 'unmapped 0x{va:08x} (was ...)', got {out!r}"
-    return int(m[1], 16), bool(m[3])
-
-
-def peek(kernel, va):
-    out = kernel.cmd(f"peek {va:#x}")
-    m = re.fullmatch(rf"0x{va:08x}: 0x([0-9a-f]{{8}})", out)
-    assert m, f"peek {va:#x}: expected '0x{va:08x}: 0x...', got {out!r}"
-    return int(m[1], 16)
-
-
-def poke(kernel, va, value):
-    out = kernel.cmd(f"poke {va:#x} {value:#x}")
-    assert out == f"0x{va:08x}: 0x{value:08x}", f"poke {va:#x} {value:#x}: got {out!r}"
 
 
 def l2_tables(kernel):
