@@ -31,7 +31,7 @@ override PYRUN := $(TOOLS)/pios-python
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test test-course diff clean slides setup help sdcard \
+.PHONY: all build run debug qemu-gdb gdb test test-course diff diff-html clean slides setup help sdcard \
         chainloader sdcard-loader install grade starter course gradescope carry
 
 all: build
@@ -99,12 +99,22 @@ course:
 	$(if $(L),$(call need_lesson))
 	$(PYRUN) $(TOOLS)/pios-starter --course $(DEST) $(LDIR) $(if $(CARRY),--carry-expected)
 
-# What a lesson's code adds to the previous one (READMEs left out: they always differ).
+# What a lesson's code adds to the previous one (harness/pios/lessondiff.py): new
+# files in full, the solution markers and their TODO text left out, READMEs left out
+# (they always differ). diff-html: the same side by side, one page per lesson (every
+# lesson without L) in build/diff/.
+# Plain Python 3 is enough (no pytest).
+DIFF_DIR := build/diff
+NEED_PY3 = @command -v python3 >/dev/null || { echo "piOS: make $@ needs Python 3. Install with: sudo apt-get install -y python3" >&2; exit 1; }
 diff:
 	$(call need_lesson)
-	@prev=$$(ls -d lessons/[0-9][0-9]-* | sort | grep -B1 -x 'lessons/$(LDIR)' | head -n -1); \
-	if [ -z "$$prev" ]; then echo "$(LDIR) is the first lesson: nothing before it to diff against"; \
-	else diff -ru -x build -x README.md $$prev lessons/$(LDIR); true; fi
+	$(NEED_PY3)
+	@python3 $(TOOLS)/pios-diff $(LDIR)
+
+diff-html:
+	$(if $(L),$(call need_lesson))
+	$(NEED_PY3)
+	@python3 $(TOOLS)/pios-diff --html $(DIFF_DIR) $(LDIR)
 
 slides:
 	$(SETUP) slides
@@ -145,7 +155,7 @@ setup:
 clean:
 	@for l in $(LESSONS); do $(MAKE) --no-print-directory -s -C lessons/$$l clean; done
 	@$(MAKE) --no-print-directory -s -C harness/chainloader clean
-	rm -rf harness/logs grades
+	rm -rf harness/logs grades $(DIFF_DIR)
 
 help:
 	@echo "piOS: make [target] [L=lesson]"
@@ -157,6 +167,7 @@ help:
 	@echo "  make test L=10 STRETCH=1   the tests of lesson 10's stretch exercises (when you did one)"
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
+	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"
 	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"
 	@echo "  make grade L=05 BATCH=dir    grade every submission in dir, in parallel"
