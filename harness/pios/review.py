@@ -85,7 +85,7 @@ REVIEW = {
     10: [
         ("proc.c", "proc_switch_mm", "the order: DSB; CONTEXTIDR <- the reserved "
          "ASID 0; ISB; TTBR0; ISB; CONTEXTIDR <- the new ASID; ISB; branch predictor "
-         "invalidate and ISB (QEMU flushes its TLB on each write, so any order passes)"),
+         "invalidate, DSB and ISB (QEMU flushes its TLB on each write, so any order passes)"),
         ("vmm.c", "unmap_page", "the TLB invalidate is tagged with the address "
          "space's ASID (an untagged one misses a non-global entry on a Pi)"),
         ("proc.c", "elf_load", "after the code is copied: D-cache clean of the range, "

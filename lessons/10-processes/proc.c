@@ -268,7 +268,7 @@ void proc_switch_mm(struct thread *t)
  * STUB:
  *     (void)ttbr0;
  */
-    dsb();                              /* earlier table writes done [TRM 3.2.47] */
+    dsb();                              /* earlier accesses all done [TRM 3.2.47] */
     write_contextidr(0);
     isb();
     write_ttbr0(ttbr0 | TTBR_WALK_CACHED);
