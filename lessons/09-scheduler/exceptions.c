@@ -238,8 +238,8 @@ void exc_svc(struct regs *regs)
     }
     last_svc.number = number;
     last_svc.pc = regs->pc - 4;
-    /* The demonstration service: the result is the number itself (lesson 10 turns
-     * this into a table of system calls). */
+    /* The demonstration service: the result is the number itself. (Lesson 10 keeps
+     * it for the kernel's own SVCs and gives programs a table of system calls.) */
     regs->r[0] = number;
 }
 

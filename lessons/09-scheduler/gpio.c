@@ -7,7 +7,8 @@
 #include "mmio.h"
 
 /* A delay the compiler cannot remove: the pull-up/down sequence needs the control
- * signal held for 150 cycles, and there is no timer in this lesson. */
+ * signal held for 150 cycles. That is a fraction of a microsecond, finer than the
+ * 1 MHz system timer (lesson 05) counts, so it is counted in instructions. */
 static void delay_cycles(u32 n)
 {
     while (n--)

@@ -233,7 +233,7 @@ SHELL_COMMAND(irqs, "", "interrupt counts per source, spurious and unhandled", c
 
 /* Make an interrupt that nobody handles: enable the mailbox source without a
  * handler, ask the mailbox to interrupt when a reply waits, and ask the firmware
- * something. (The timer channels would do too, but later lessons own them.) */
+ * something. (A timer channel would do too, but lesson 05's timer owns them.) */
 static int cmd_irqtest(int argc, char **argv, const char *args)
 {
     u32 before = unhandled;

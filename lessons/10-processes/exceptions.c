@@ -1,9 +1,11 @@
 /*
  * exceptions.c - what the kernel does when the CPU takes an exception.
  *
- * Faults (undefined instruction, prefetch abort, data abort) are kernel bugs in this
- * lesson: report everything a person needs to find the bug - what happened, where,
- * in which mode, with which registers, at which address and why - and stop.
+ * Faults (undefined instruction, prefetch abort, data abort) taken in the kernel are
+ * kernel bugs: report everything a person needs to find the bug - what happened,
+ * where, in which mode, with which registers, at which address and why - and stop.
+ * A fault in user mode is the program's: proc_fault() kills it with the same facts,
+ * and the kernel goes on.
  * An SVC is a deliberate call into the exception handler: the number comes from the
  * instruction itself, the arguments and the result travel in r0-r3 of the frame.
  *
@@ -288,8 +290,8 @@ void exc_svc(struct regs *regs)
     }
     last_svc.number = number;
     last_svc.pc = regs->pc - 4;
-    /* The demonstration service: the result is the number itself (lesson 10 turns
-     * this into a table of system calls). */
+    /* The demonstration service, for the kernel's own SVCs (the shell's `svc`): the
+     * result is the number itself. A program's SVC went to syscall_dispatch(). */
     regs->r[0] = number;
 }
 
