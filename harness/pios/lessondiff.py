@@ -86,7 +86,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; font-family: mo
 table.diff { font-family: monospace; font-size: 0.85em; border-collapse: collapse; width: 100%; }
 table.diff td { padding: 0 0.4em; vertical-align: top; white-space: pre-wrap; }
 .diff_header { background: #eee; color: #666; text-align: right; }
-td.diff_next { display: none; }
+.diff_next { display: none; }
 .diff_add { background: #cfc; } .diff_chg { background: #ffa; } .diff_sub { background: #fcc; }
 """
 
