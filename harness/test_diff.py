@@ -3,6 +3,7 @@ the reference's code reads (harness/pios/lessondiff.py). A lesson's subsystem is
 mostly new files, so they must be shown in full; the solution markers and their
 TODO/STUB text are scaffolding for the starter, not code, so they must not be."""
 
+import functools
 import html
 import re
 import subprocess
@@ -31,6 +32,12 @@ def make(root, *args):
     return r.stdout
 
 
+@functools.lru_cache(maxsize=None)
+def make_diff(root, number):
+    """`make diff L=NN`'s output (two tests read it)."""
+    return make(root, "diff", f"L={number:02d}")
+
+
 def new_files(prev, lesson):
     return sorted(p.relative_to(lesson.path) for p in lesson.path.rglob("*")
                   if p.is_file() and "build" not in p.relative_to(lesson.path).parts
@@ -41,7 +48,7 @@ def test_diff_shows_new_files_in_full(pair, pytestconfig):
     """Every line of every file the lesson adds (lesson 05: timer.c and timer.h) is
     in `make diff` as an added line, and in order."""
     prev, lesson = pair
-    out = make(pytestconfig.pios_root, "diff", f"L={lesson.number:02d}")
+    out = make_diff(pytestconfig.pios_root, lesson.number)
     added = [l[1:] for l in out.split("\n") if l.startswith("+") and not l.startswith("+++")]
     files = new_files(prev, lesson)
     assert files, f"{lesson.name} adds no file"
@@ -56,7 +63,7 @@ def test_diff_leaves_out_solution_markers(pair, pytestconfig):
     """No line of `make diff` is solution scaffolding (lesson 10's regions carry long
     TODO and STUB texts), while the code inside the lesson's own regions is shown."""
     prev, lesson = pair
-    out = make(pytestconfig.pios_root, "diff", f"L={lesson.number:02d}")
+    out = make_diff(pytestconfig.pios_root, lesson.number)
     bad = [l for l in out.split("\n") if any(s in l for s in SCAFFOLDING)]
     assert not bad, f"make diff L={lesson.number:02d} shows solution scaffolding:\n" + \
         "\n".join(bad[:10])
