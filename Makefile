@@ -32,7 +32,7 @@ override PYRUN := $(TOOLS)/pios-python
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test test-course diff diff-html clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope carry
+        chainloader sdcard-loader install grade starter course gradescope carry lint
 
 all: build
 
@@ -116,6 +116,17 @@ diff-html:
 	$(NEED_PY3)
 	@python3 $(TOOLS)/pios-diff --html $(DIFF_DIR) $(LDIR)
 
+# The CP15 and barrier lint (harness/pios/lint.py): cache cleans, TLB invalidates,
+# barriers and the ASID switch, checked in the built kernel because QEMU cannot show
+# them. Every lesson that has rules (07 on) without L. FIXTURES=1: build every
+# mutant and correct variant the lint is tested on and print the table (minutes).
+lint:
+	$(if $(L),$(call need_lesson))
+	$(SETUP) build
+	$(NEED_PY3)
+	@$(MAKE) --no-print-directory build $(if $(L),L=$(L))
+	@python3 $(TOOLS)/pios-lint $(if $(FIXTURES),--fixtures,$(if $(L),$(LDIR),--all))
+
 slides:
 	$(SETUP) slides
 	@$(MAKE) --no-print-directory -C slides
@@ -166,6 +177,7 @@ help:
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
 	@echo "  make test L=10 STRETCH=1   the tests of lesson 10's stretch exercises (when you did one)"
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
+	@echo "  make lint L=10       the CP15/barrier rules QEMU cannot show, checked in the kernel"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"

@@ -107,9 +107,23 @@ static inline void tlb_invalidate_asid(u32 asid)
     __asm__ volatile("mcr p15, 0, %0, c8, c7, 2" : : "r"(asid & 0xFFu) : "memory");
 }
 
+/* Invalidate the whole instruction cache. ARM1176 erratum 411920: the operation can
+ * miss a line that is being filled at the same moment. The workaround ARM gives (and
+ * Linux's v6_flush_icache_all uses): four invalidates in a row with interrupts
+ * masked, then eleven instructions before anything relies on it. */
 static inline void icache_invalidate_all(void)
 {
-    __asm__ volatile("mcr p15, 0, %0, c7, c5, 0" : : "r"(0) : "memory");
+    u32 cpsr;
+
+    __asm__ volatile("mrs     %0, cpsr\n\t"                /* the masks as they are */
+                     "cpsid   if\n\t"                      /* nothing runs in between */
+                     "mcr     p15, 0, %1, c7, c5, 0\n\t"   /* invalidate the I-cache... */
+                     "mcr     p15, 0, %1, c7, c5, 0\n\t"   /* ...four times over */
+                     "mcr     p15, 0, %1, c7, c5, 0\n\t"
+                     "mcr     p15, 0, %1, c7, c5, 0\n\t"
+                     "msr     cpsr_c, %0\n\t"              /* the masks as they were */
+                     ".rept 11\n\tnop\n\t.endr"          /* the erratum's 11 instructions */
+                     : "=&r"(cpsr) : "r"(0) : "memory");
 }
 
 static inline void branch_predictor_invalidate(void)

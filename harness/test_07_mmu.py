@@ -137,3 +137,14 @@ def test_jump_to_unmapped_address(boot, lesson, rng):
     m = fault(boot, lesson, f"crash jump {addr:#x}")
     assert (m["kind"], m["fault"], m["fsr"]) == ("prefetch abort", "translation (section)", "005")
     assert int(m["pc"], 16) == int(m["far"], 16) == addr
+
+
+@pytest.mark.points(2)
+def test_lint_mmu_switched_on_in_order(lesson):
+    """What QEMU cannot show: it keeps no TLB entries from before the MMU is on and
+    has no prefetch to flush, so any order boots there. The lint (`make lint L=07`,
+    harness/pios/lint.py) reads _start and mmu_init in the built kernel: TTBCR,
+    TTBR0, TTBR1, DACR and a TLB invalidate before SCTLR.M; an ISB after it; a DSB
+    between table writes and the TLB flush."""
+    from pios import lint
+    lint.check(lesson, "mmu-on", as_of=LESSON)

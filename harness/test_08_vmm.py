@@ -118,8 +118,9 @@ def test_two_vas_alias_one_frame(kernel, rng):
 
 @pytest.mark.points(2)
 def test_a_stale_translation_is_never_used(kernel, rng):
-    """QEMU keeps TLB entries until they are invalidated (docs/qemu.md): if unmap
-    forgot tlb_invalidate_mva, the old frame would still answer through va."""
+    """Remap a page to another frame: the new frame must answer through va. QEMU
+    drops its whole TLB on any TLB invalidate (docs/qemu.md), so this checks the
+    mapping, not the invalidate: test_lint_unmap_invalidates_va checks that."""
     frames = []
     for _ in range(2):
         m = re.fullmatch(r"allocated 1 frames at 0x([0-9a-f]{8})", kernel.cmd("alloc"))
@@ -281,3 +282,31 @@ def test_gdb_pios_walk_reads_the_tables(lesson, rng):
     assert re.search(rf"section 0x{(dev - 0xF2000000 + 0x20000000) & ~0xFFFFF:08x}, device, "
                      rf"kernel rw, xn\n0x{dev:08x} -> 0x{dev - 0xF2000000 + 0x20000000:08x}", out), out
     assert f"0x{hole:08x} is not mapped" in out, out
+
+
+# ---- what QEMU cannot show: the lint (harness/pios/lint.py, `make lint L=08`) ----------
+
+@pytest.mark.points(2)
+def test_lint_page_table_entries_are_cleaned(lesson):
+    """Every page-table entry vmm.c writes is cleaned from the data cache, then a
+    DSB, before the table can be walked: the ARM1176's walker reads memory, not the
+    cache. QEMU has no cache: a plain store works there."""
+    from pios import lint
+    lint.check(lesson, "pte-clean", as_of=LESSON)
+
+
+@pytest.mark.points(2)
+def test_lint_scratch_page_is_invalidated_before_use(lesson):
+    """A scratch page's entry written, then a TLB invalidate of that page, DSB,
+    ISB, before the page is used or the function returns; QEMU would show a stale
+    scratch mapping only by luck (its TLB is flushed by any other invalidate)."""
+    from pios import lint
+    lint.check(lesson, "scratch", as_of=LESSON)
+
+
+@pytest.mark.points(2)
+def test_lint_unmap_invalidates_va(lesson):
+    """unmap_page invalidates va in the TLB after clearing its entry and before
+    the table is freed, with a DSB: QEMU's own flushes hide a missing one."""
+    from pios import lint
+    lint.check(lesson, "unmap", as_of=LESSON)

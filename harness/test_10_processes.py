@@ -392,3 +392,32 @@ def test_orphans_are_freed_when_they_exit(kernel, rng):
         table = kernel.cmd("procs").split("\n")[1:]
         assert not table, "exited orphans still hold slots:\n" + "\n".join(table)
     assert kernel.cmd("wait") == "error: no child processes"
+
+
+# ---- what QEMU cannot show: the lint (harness/pios/lint.py, `make lint L=10`) ----------
+
+@pytest.mark.points(2)
+def test_lint_switch_sequence(lesson):
+    """proc_switch_mm: DSB; CONTEXTIDR <- 0; ISB; TTBR0; ISB; CONTEXTIDR <- the new
+    ASID; ISB; branch predictor invalidate; ISB. QEMU flushes its TLB on every
+    CONTEXTIDR write, so any order runs there."""
+    from pios import lint
+    lint.check(lesson, "switch", as_of=LESSON)
+
+
+@pytest.mark.points(2)
+def test_lint_unmap_is_tagged_with_the_asid(lesson):
+    """unmap_page's TLB invalidate carries the address space's ASID: a process's
+    pages are non-global, and QEMU drops a page for every ASID alike."""
+    from pios import lint
+    lint.check(lesson, "unmap", as_of=LESSON)
+
+
+@pytest.mark.points(1)
+@pytest.mark.given
+def test_lint_new_code_reaches_the_instruction_cache(lesson):
+    """Before a program's thread exists: its code cleaned from the D-cache as it is
+    copied, the I-cache invalidated as ARM1176 erratum 411920 requires (IRQs masked,
+    four times), the branch predictor invalidated, an ISB. QEMU has no caches."""
+    from pios import lint
+    lint.check(lesson, "code-load", as_of=LESSON)

@@ -381,11 +381,9 @@ void vmm_destroy(struct addr_space *as)
         if ((as->l1[i] & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
             continue;
         l2 = l2_open(table);
-        for (u32 j = 0; j < L2_ENTRIES; j++)
-            if (l2[j]) {
+        for (u32 j = 0; j < L2_ENTRIES; j++)    /* (the entries stay: no L1 entry will */
+            if (l2[j])                          /* point here, l2_alloc() zeroes it) */
                 pmm_free(PTE_FRAME(l2[j]));
-                l2[j] = 0;
-            }
         l2_close();
         pte_write(&as->l1[i], PMD_TYPE_FAULT);
         l2_free(table);
