@@ -421,3 +421,35 @@ def test_lint_new_code_reaches_the_instruction_cache(lesson):
     four times), the branch predictor invalidated, an ISB. QEMU has no caches."""
     from pios import lint
     lint.check(lesson, "code-load", as_of=LESSON)
+
+
+@pytest.mark.points(0)     # checks code the starter hands out, but needs a program to run
+def test_no_process_inherits_an_exclusive_reservation(kernel, rng):
+    """One process takes a reservation with LDREX and sleeps; another, at the same
+    address in its own memory, does a STREX with no LDREX of its own. It must fail:
+    the reservation belongs to the first process (the exclusive monitor is one per
+    CPU, so the switch between them must clear it: CLREX). QEMU's monitor compares
+    the address and the value, so the test writes the same random value in both."""
+    value = rng.randrange(1 << 31)
+    pid = int(re.search(r"\[pid (\d+)\]",
+                        kernel.cmd(f"run excl hold {value} 1000000 &"))[1])
+    out, _, status = run(kernel, f"excl steal {value}")
+    assert out == "excl strex failed" and status == 0, \
+        f"a STREX succeeded on another process's reservation:\n{out}"
+    assert kernel.cmd(f"kill {pid}") == f"pid {pid} will be killed"
+    assert kernel.cmd("wait", timeout=15).endswith(f"[pid {pid}] exited with status 137")
+
+
+@pytest.mark.points(0)     # checks code the starter hands out, but needs a program to run
+@pytest.mark.parametrize("kind,symbol", [("undef", "fault_udf"), ("thumb", "fault_thumb_udf")])
+def test_undefined_instruction_is_reported_at_its_address(kernel, lesson, kind, symbol):
+    """The report names the undefined instruction itself, in ARM and in Thumb code:
+    the CPU's return address is the instruction + 4 in ARM state but + 2 in Thumb
+    state, so one subtraction for both is 2 bytes off for Thumb."""
+    import subprocess
+    nm = subprocess.run(["arm-none-eabi-nm", str(lesson.build / "user" / "fault.elf")],
+                        capture_output=True, text=True, check=True).stdout
+    addr = int(re.search(rf"^([0-9a-f]+) T {symbol}$", nm, re.M)[1], 16) & ~1
+    out, pid, status = run(kernel, f"fault {kind}")
+    assert out == f"[pid {pid} fault] killed: undefined instruction at pc 0x{addr:08x}", out
+    assert status == 132

@@ -102,6 +102,8 @@ static void fault_panic(const struct regs *regs)
 
 void exc_undefined(struct regs *regs)
 {
+    if (regs->cpsr & CPSR_T)    /* Thumb: lr was the instruction + 2, not + 4 */
+        regs->pc += 2;
 /* BEGIN SOLUTION
  * TODO: Print the PANIC line with the pc of the undefined instruction (the frame's
  * pc: the entry subtracted 4 already), then the instruction word found there.

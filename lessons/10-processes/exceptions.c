@@ -110,6 +110,8 @@ static void fault_panic(const struct regs *regs)
 
 void exc_undefined(struct regs *regs)
 {
+    if (regs->cpsr & CPSR_T)    /* Thumb: lr was the instruction + 2, not + 4 */
+        regs->pc += 2;
     if (from_user(regs)) {              /* a program's fault, not the kernel's */
         char what[80];
         ksnprintf(what, sizeof(what), "undefined instruction at pc 0x%08x", regs->pc);

@@ -10,11 +10,15 @@
  * The CPSR needs no saving: both sides run in SVC mode with IRQs masked (the
  * scheduler masks them), and each thread restores its own mask on the way out.
  * No VFP registers: piOS never enables the VFP.
+ * CLREX first: the exclusive monitor (LDREX/STREX) is one per CPU, and a
+ * reservation the old thread took must not let the new thread's STREX succeed
+ * (ARMv6K: clear it on every context switch).
  */
 
 .section .text
 .global cpu_switch
 cpu_switch:
+    clrex                           @ no thread may use the reservation of another
 /* BEGIN SOLUTION
  * TODO: Save what the old thread needs back (r4-r11 and lr) on its own stack,
  * store that sp through r0, take the new thread's sp from r1, and restore its

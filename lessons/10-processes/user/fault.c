@@ -2,8 +2,18 @@
  * the process and goes on.
  *   undef    an undefined instruction         null     read through NULL
  *   kernel   read kernel memory (ADDR)        write    write to this program's text
- *   jump     jump to ADDR                     */
+ *   jump     jump to ADDR                     thumb    an undefined Thumb instruction
+ * (fault_udf and fault_thumb_udf are global: a test finds their addresses.) */
 #include "ulib.h"
+
+/* A Thumb function of one undefined instruction: the kernel must report its own
+ * address, as for an ARM one, though a Thumb instruction is 2 bytes long. */
+void fault_thumb_udf(void);
+__asm__(".thumb\n"
+        ".thumb_func\n"
+        ".global fault_thumb_udf\n"
+        "fault_thumb_udf: .short 0xde00\n"                 /* UDF #0 (Thumb) */
+        ".arm\n");
 
 int main(int argc, char **argv)
 {
@@ -11,7 +21,9 @@ int main(int argc, char **argv)
     u32 addr = argc > 2 ? strtoul(argv[2], 0) : 0x80008000u;
 
     if (kind[0] == 'u')
-        __asm__ volatile(".word 0xe7f000f0");               /* UDF */
+        __asm__ volatile(".global fault_udf\nfault_udf: .word 0xe7f000f0");   /* UDF */
+    else if (kind[0] == 't')
+        fault_thumb_udf();
     else if (kind[0] == 'n')
         printf("read %u\n", *(volatile u32 *)0);
     else if (kind[0] == 'k')
