@@ -453,3 +453,30 @@ def test_undefined_instruction_is_reported_at_its_address(kernel, lesson, kind, 
     out, pid, status = run(kernel, f"fault {kind}")
     assert out == f"[pid {pid} fault] killed: undefined instruction at pc 0x{addr:08x}", out
     assert status == 132
+
+
+@pytest.mark.points(0)     # checks code the starter hands out, but needs a program to run
+def test_kill_ends_a_read_and_the_next_key_goes_to_the_shell(kernel, rng):
+    """`getc kill MS` starts a child that blocks in read() (no key is typed), kills
+    it after MS ms and waits for it: the kill must end the read at once (exit
+    status 137), where a read that only a key could end kept the parent waiting
+    for ever. Then the keys typed next all reach the shell."""
+    ms = rng.randrange(20, 200)
+    out, _, status = run(kernel, f"getc kill {ms}", timeout=15)
+    lines = out.splitlines()
+    assert re.fullmatch(r"getc: kill \d+ -> 0", lines[0]), out
+    assert lines[-1] == "getc: wait -> 1, status 137" and status == 0, out
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    assert kernel.cmd(f"echo {word}") == word, "a key went to the killed reader"
+
+
+@pytest.mark.points(1)
+def test_kill_cuts_a_long_write_short(kernel, rng):
+    """`flood kill MS BYTES` starts a child that writes 1 MB in one write() and kills
+    it after a few ms: the write must stop at the next chunk (the child exits with
+    137), not print the rest of its buffer."""
+    size = 1 << 20
+    out, _, status = run(kernel, f"flood kill {rng.randrange(2, 6)} {size}", timeout=60)
+    assert out.rstrip().endswith("flood: kill -> 0, status 137") and status == 0, out[-300:]
+    printed = out.count("\n") * 64
+    assert printed < size // 8, f"about {printed} bytes printed: the kill did not stop it"

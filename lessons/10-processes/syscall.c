@@ -52,8 +52,9 @@ static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
 /* BEGIN SOLUTION
  * TODO: refuse a buffer that is not all readable user memory of this process
  * (vmm_user_ok, -EFAULT); then print it with kprintf in chunks of IO_CHUNK bytes
- * through `chunk`, a NUL in the data printed as a space (README, "Checking user
- * pointers", "10. syscall.c").
+ * through `chunk`, a NUL in the data printed as a space, stopping early once the
+ * process is killed (return what was written, or -EINTR if nothing was) (README,
+ * "Checking user pointers", "10. syscall.c").
  * STUB:
  *     (void)p, (void)buf, (void)chunk;
  *     return -ENOSYS;
@@ -62,6 +63,8 @@ static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
         return -EFAULT;
     for (u32 done = 0; done < len;) {
         u32 n = len - done < IO_CHUNK ? len - done : IO_CHUNK;
+        if (p->killed)                  /* a kill cuts a long write short */
+            return done ? (int)done : -EINTR;
         memcpy(chunk, (const void *)(uintptr_t)(buf + done), n);
         chunk[n] = '\0';
         for (u32 i = 0; i < n; i++)     /* a NUL would end %s early */
@@ -83,7 +86,10 @@ static int sys_read(struct proc *p, u32 fd, u32 buf, u32 len)
         return 0;
     if (!vmm_user_ok(&p->as, buf, 1, 1))
         return -EFAULT;
-    *(char *)(uintptr_t)buf = uart_getc();
+    int c = uart_getc_unless(&p->killed);   /* a kill ends the wait */
+    if (c < 0)
+        return -EINTR;
+    *(char *)(uintptr_t)buf = (char)c;
     return 1;
 }
 

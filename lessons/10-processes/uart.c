@@ -236,6 +236,22 @@ char uart_getc(void)
     return 0;
 }
 
+/* A process's read(): uart_getc() that gives up, returning -1, once *stop is set
+ * (the process was killed while it waited; thread_interrupt() wakes it). A byte
+ * that arrives after that is left for the shell, not eaten by the dying reader. */
+int uart_getc_unless(const volatile int *stop)
+{
+    for (;;) {
+        u32 s = irq_save();
+        int c = *stop ? -1 : ringbuf_get(&rx);
+        if (c < 0 && !*stop)
+            wait_on(&rx_waiters);
+        irq_restore(s);
+        if (c >= 0 || *stop)
+            return c;
+    }
+}
+
 void uart_rx_stats(struct uart_rx_stats *stats)
 {
     u32 s = irq_save();

@@ -8,6 +8,7 @@ void uart_init(void);
 void uart_putc(char c);
 void uart_puts(const char *s);      /* "\n" is sent as "\r\n" */
 char uart_getc(void);               /* waits for a byte (in WFI once IRQs are on) */
+int uart_getc_unless(const volatile int *stop);  /* a byte, or -1 once *stop is set */
 
 /* Switch receiving to interrupts: from now on the UART interrupt handler moves
  * bytes into a ring buffer and uart_getc() takes them from there. */

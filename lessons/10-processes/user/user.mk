@@ -5,7 +5,7 @@
 # (stripped: NAME.bin) into the kernel's .rodata with .incbin, with a table of
 # names the kernel's loader looks programs up in.
 
-USER_PROGS := hello counter pair exit fault sbrk memcheck badptr fuzz bench tls killer orphans excl
+USER_PROGS := hello counter pair exit fault sbrk memcheck badptr fuzz bench tls killer orphans excl getc flood
 USER_DIR   := user
 USER_BUILD := $(BUILD)/user
 USER_CFLAGS = $(ARCHFLAGS) -ffreestanding -nostdlib -O2 -g -Wall -Wextra -Werror \
