@@ -156,6 +156,14 @@ static int asid_alloc(void)
     return -1;
 }
 
+static int asids_free(void)
+{
+    int n = 0;
+    for (int a = 1; a <= ASID_MAX; a++)
+        n += !asid_used[a];
+    return n;
+}
+
 /* A fresh, zeroed, user-accessible page at va in p's address space; its frame. */
 /* The PMM has no lock of its own: a preemptible caller holds interrupts off. */
 static u32 frame_alloc(void)
@@ -674,6 +682,7 @@ static int cmd_procs(int argc, char **argv, const char *args)
             kprintf("%-4d %-11s %-7s %-7d %-5u %u\n", procs[i].pid, procs[i].name,
                     states[procs[i].state], procs[i].parent ? procs[i].parent->pid : 0,
                     procs[i].as.asid, procs[i].as.l2_tables);
+    kprintf("free ASIDs: %d of %d\n", asids_free(), ASID_MAX);
     return 0;
 }
 SHELL_COMMAND(procs, "", "processes: pid, state, parent, ASID", cmd_procs);
