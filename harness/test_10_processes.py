@@ -19,10 +19,12 @@ EFAULT, ECHILD, ENOSYS = -14, -10, -38
 
 
 def run(kernel, line, timeout=15):
-    """run a program in the foreground; returns (its output, pid, exit status)."""
+    """run a program in the foreground; returns (its output, pid, exit status). The
+    shell's exit report is the last line: the program may print one that looks
+    the same before it (test_a_program_cannot_forge_the_exit_report)."""
     out = kernel.cmd(f"run {line}", timeout=timeout)
-    m = re.search(r"^\[pid (\d+)\] exited with status (-?\d+)$", out, re.M)
-    assert m, f"run {line}: no exit report in:\n{out}"
+    m = re.search(r"^\[pid (\d+)\] exited with status (-?\d+)\Z", out, re.M)
+    assert m, f"run {line}: no exit report at the end of:\n{out}"
     return out[: m.start()].rstrip("\n"), int(m[1]), int(m[2])
 
 
@@ -521,3 +523,15 @@ def test_storms_leave_nothing_behind(kernel, rng):
     kernel.cmd("sleep 300")                          # the orphans end meanwhile
     run(kernel, "hello")        # as before: a new thread frees the dead ones' stacks
     assert resources(kernel) == before
+
+
+@pytest.mark.points(1)
+def test_a_program_cannot_forge_the_exit_report_or_drive_the_terminal(kernel, rng):
+    """`exit S forge` prints a line that looks like the shell's exit report with
+    status 0, then an escape sequence (clear screen) and a carriage return, and
+    exits with S. The report that counts is the shell's, last; the escape and the
+    carriage return reach the terminal as '?'."""
+    status = rng.randrange(1, 100)
+    out, pid, got = run(kernel, f"exit {status} forge")
+    assert got == status, f"the forged report was believed: {got}"
+    assert out == "[pid 1] exited with status 0\n?[2J?forged", repr(out)

@@ -43,6 +43,14 @@ static int sys_exit(struct proc *p, u32 status, u32 b, u32 c)
 }
 
 /* Console output: the characters a program wrote, on the UART. */
+/* A byte a program may not send to the terminal as it is: a control character
+ * other than tab and newline (ESC starts the terminal's escape sequences; a
+ * carriage return lets a program overwrite what the kernel printed), or DEL. */
+static int is_control(char c)
+{
+    return ((u8)c < ' ' && c != '\t' && c != '\n') || c == 0x7F;
+}
+
 static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
 {
     char chunk[IO_CHUNK + 1];
@@ -52,11 +60,12 @@ static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
 /* BEGIN SOLUTION
  * TODO: refuse a buffer that is not all readable user memory of this process
  * (vmm_user_ok, -EFAULT); then print it with kprintf in chunks of IO_CHUNK bytes
- * through `chunk`, a NUL in the data printed as a space, stopping early once the
- * process is killed (return what was written, or -EINTR if nothing was) (README,
- * "Checking user pointers", "10. syscall.c").
+ * through `chunk`, a NUL in the data printed as a space and any other control
+ * character but tab and newline (an escape, a carriage return) as '?', stopping
+ * early once the process is killed (return what was written, or -EINTR if nothing
+ * was) (README, "Checking user pointers", "10. syscall.c").
  * STUB:
- *     (void)p, (void)buf, (void)chunk;
+ *     (void)p, (void)buf, (void)chunk, (void)is_control;
  *     return -ENOSYS;
  */
     if (!vmm_user_ok(&p->as, buf, len, 0))
@@ -67,9 +76,11 @@ static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
             return done ? (int)done : -EINTR;
         memcpy(chunk, (const void *)(uintptr_t)(buf + done), n);
         chunk[n] = '\0';
-        for (u32 i = 0; i < n; i++)     /* a NUL would end %s early */
+        for (u32 i = 0; i < n; i++)     /* a NUL would end %s early... */
             if (!chunk[i])
                 chunk[i] = ' ';
+            else if (is_control(chunk[i]))  /* ...and a program must not drive */
+                chunk[i] = '?';             /* the terminal or forge a line start */
         kprintf("%s", chunk);
         done += n;
     }
