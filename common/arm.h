@@ -202,6 +202,7 @@ CP15_WRITE(write_contextidr, 0, c13, c0, 1)
 CP15_READ(read_tpidrurw, 0, c13, c0, 2)    /* thread ID: user mode reads and writes it */
 CP15_WRITE(write_tpidrurw, 0, c13, c0, 2)
 CP15_WRITE(write_sctlr, 0, c1, c0, 0)
+CP15_WRITE(write_cpacr, 0, c1, c0, 2)   /* coprocessor access: who may use the VFP */
 CP15_READ(read_dfsr, 0, c5, c0, 0)      /* data fault status */
 CP15_READ(read_ifsr, 0, c5, c0, 1)      /* instruction fault status */
 CP15_READ(read_dfar, 0, c6, c0, 0)      /* data fault address */

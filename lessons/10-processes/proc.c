@@ -578,6 +578,12 @@ void proc_init(void)
 {
     for (int i = 0; i < PROC_MAX; i++)
         procs[i].state = P_FREE;
+    /* No access to the VFP (coprocessors 10 and 11) for anyone: its registers are
+     * not part of a context, so one process's values would leak into the next.
+     * The reset value is 0 already; a boot loader may have left it on. A VFP
+     * instruction is then undefined, and kills only the process. */
+    write_cpacr(0);
+    isb();
 }
 
 /* ---- shell ------------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  *   undef    an undefined instruction         null     read through NULL
  *   kernel   read kernel memory (ADDR)        write    write to this program's text
  *   jump     jump to ADDR                     thumb    an undefined Thumb instruction
+ *   vfp      a VFP instruction (the kernel gives no process the VFP)
  * (fault_udf and fault_thumb_udf are global: a test finds their addresses.) */
 #include "ulib.h"
 
@@ -24,6 +25,8 @@ int main(int argc, char **argv)
         __asm__ volatile(".global fault_udf\nfault_udf: .word 0xe7f000f0");   /* UDF */
     else if (kind[0] == 't')
         fault_thumb_udf();
+    else if (kind[0] == 'v')
+        __asm__ volatile(".global fault_vfp\nfault_vfp: .word 0xeeb00a40");  /* vmov.f32 s0, s0 */
     else if (kind[0] == 'n')
         printf("read %u\n", *(volatile u32 *)0);
     else if (kind[0] == 'k')
