@@ -235,7 +235,8 @@ static int unmap_page(struct addr_space *as, u32 va, u32 *pa)
  * address space's ASID (tlb_invalidate_mva_asid): a process's pages are non-global,
  * and an invalidate for another ASID leaves them in the TLB (README, "ASIDs: a TLB
  * that needs no flush", "3. vmm.h, vmm.c"). The stub is lesson 08's; QEMU drops a page
- * for every ASID alike, so only a real Pi tells the two apart.
+ * for every ASID alike, so no test that runs the kernel tells the two apart: the
+ * lint does (make lint L=10).
  * STUB:
  *     pmd = &as->l1[L1_INDEX(va)];
  *     if ((*pmd & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
