@@ -105,6 +105,16 @@ def test_kernel_text_is_read_only(boot, lesson, rng):
 
 
 @pytest.mark.points(1)
+def test_kernel_rodata_is_read_only(boot, lesson, rng):
+    """The constants are read-only like the text (APX), only not executable: a
+    write of a random value to a random word of .rodata faults."""
+    addr = word_aligned(rng, lesson.symbol("__rodata_start"), lesson.symbol("__rodata_end"))
+    m = fault(boot, lesson, f"crash abort {addr:#x} {rng.randrange(1 << 32):#x}")
+    assert (m["fault"], m["access"], m["fsr"]) == ("permission (page)", "write", "80f")
+    assert int(m["far"], 16) == addr
+
+
+@pytest.mark.points(1)
 @pytest.mark.given
 def test_kernel_text_reads_what_the_elf_holds(kernel, lesson, rng):
     image = lesson.img.read_bytes()
