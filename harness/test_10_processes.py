@@ -538,3 +538,22 @@ def test_a_program_cannot_forge_the_exit_report_or_drive_the_terminal(kernel, rn
     out, pid, got = run(kernel, f"exit {status} forge")
     assert got == status, f"the forged report was believed: {got}"
     assert out == "[pid 1] exited with status 0\n?[2J?forged", repr(out)
+
+
+@pytest.mark.points(0)     # checks code the starter hands out, but needs a program to run
+def test_every_waiting_parent_is_woken(kernel, rng):
+    """Two parents wait at once, on the one queue of exits: a background `pair`
+    for its two counters, then the shell for a slower `memcheck`. When the
+    counters end, wake_all() must wake both waiters, so that `pair` sees its
+    children's exits and ends long before the memcheck does. Waking only the one
+    at the head of the queue (the shell, the latest) leaves `pair` blocked."""
+    slow = rng.randrange(800, 1500)
+    a = int(re.search(r"\[pid (\d+)\]", kernel.cmd(f"run memcheck 5 {slow} &"))[1])
+    b = int(re.search(r"\[pid (\d+)\]", kernel.cmd(f"run pair X Y 1 {slow // 4} &"))[1])
+    kernel.cmd("sleep 100")     # pair has started its counters and waits: the shell's
+    out = kernel.cmd(f"wait {a}", timeout=15)       # wait comes after, at the head
+    assert out.endswith(f"[pid {a}] exited with status 0"), out
+    done = out + kernel.cmd(f"wait {b}", timeout=5)
+    assert done.count("pair: child") == 2 and f"[pid {b}] exited with status 0" in done, done
+    assert done.index("pair: child") < done.index(f"[pid {a}] exited"), \
+        f"pair ended only after the memcheck:\n{done}"
