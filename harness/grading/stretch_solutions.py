@@ -46,6 +46,8 @@ SOLUTIONS = [
         ("proc.c", "            return a;\n        }\n    return -1;\n}\n",
          "            return a;\n        }\n    return -1;\n}\n#endif\n" + ASID_REFRESH),
         ("proc.c", "    asid_used[p->as.asid] = 0;\n", ""),
+        ("proc.c", "        n += !asid_used[a];\n",
+         "        n += a >= (int)next_asid;      /* not handed out in this generation */\n"),
         ("proc.c", "    int asid, err, tid;\n", "    int err, tid;\n"),
         ("proc.c", "    if (!p || (asid = asid_alloc()) < 0) {\n", "    if (!p) {\n"),
         ("proc.c", "    if ((err = as_create(p, asid)) != 0) {\n        asid_used[asid] = 0;\n",
