@@ -32,7 +32,7 @@ override PYRUN := $(TOOLS)/pios-python
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test test-course diff diff-html clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope carry lint
+        chainloader sdcard-loader install grade starter course gradescope carry lint pt
 
 all: build
 
@@ -127,6 +127,15 @@ lint:
 	@$(MAKE) --no-print-directory build $(if $(L),L=$(L))
 	@python3 $(TOOLS)/pios-lint $(if $(FIXTURES),--fixtures,$(if $(L),$(LDIR),--all))
 
+# The running kernel's page tables, drawn (harness/pios/pagetable.py): boots the
+# lesson, types CMDS (commands separated by ';'), reads the tables from QEMU's
+# physical memory and writes lessons/NN-name/build/pt.html. Lessons 07 on.
+pt:
+	$(call need_lesson)
+	$(SETUP) grade
+	@$(MAKE) --no-print-directory build L=$(L)
+	$(PYRUN) $(TOOLS)/pios-pt $(LDIR) $(if $(CMDS),-c "$(CMDS)") $(if $(OUT),-o $(OUT))
+
 slides:
 	$(SETUP) slides
 	@$(MAKE) --no-print-directory -C slides
@@ -178,6 +187,7 @@ help:
 	@echo "  make test L=10 STRETCH=1   the tests of lesson 10's stretch exercises (when you did one)"
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
 	@echo "  make lint L=10       the CP15/barrier rules QEMU cannot show, checked in the kernel"
+	@echo "  make pt L=08 CMDS=\"map 0xb0000000\"  the page tables after the commands, drawn: build/pt.html"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"

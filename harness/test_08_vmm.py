@@ -310,3 +310,28 @@ def test_lint_unmap_invalidates_va(lesson):
     the table is freed, with a DSB: QEMU's own flushes hide a missing one."""
     from pios import lint
     lint.check(lesson, "unmap", as_of=LESSON)
+
+
+@pytest.mark.points(0)
+@pytest.mark.given
+def test_pt_draws_what_the_mmu_walks(boot, lesson, rng):
+    """The page-table view (`make pt`, harness/pios/pagetable.py), on a mapping the
+    test makes: a random page mapped to a frame from `alloc` must be found by its
+    walk of physical memory, as a kernel read/write page of that frame, drawn with
+    its address, and the scratch pages marked."""
+    from pios import pagetable
+    k = boot(monitor=True)
+    k.read_boot()
+    frame = int(re.fullmatch(r"allocated 1 frames at 0x([0-9a-f]{8})", k.cmd("alloc"))[1], 16)
+    va = rng.randrange(0xB0000000, 0xF0000000, 0x1000)
+    assert k.cmd(f"map {va:#x} {frame:#x}").startswith(f"mapped 0x{va:08x} -> 0x{frame:08x}")
+    tables, marks_mb, marks_va, _ = pagetable.capture(k.monitor, lesson)
+    kernel_table = tables[0]
+    assert pagetable.walk(kernel_table, va + 0x123) == frame + 0x123
+    pte = kernel_table.l2[va >> 20][(va >> 12) & 0xFF]
+    assert (pte.kind, pte.base, pte.access, pte.ng) == ("page", frame, "kernel rw", False)
+    assert pagetable.walk(kernel_table, lesson.symbol("kernel_main")) == \
+        lesson.virt_to_phys(lesson.symbol("kernel_main"))
+    html = pagetable.page("t", tables, marks_mb, marks_va)
+    assert f"0x{va:08x}: page 0x{frame:08x}: kernel rw" in html
+    assert "scratch page 1" in html

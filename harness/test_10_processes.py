@@ -557,3 +557,23 @@ def test_every_waiting_parent_is_woken(kernel, rng):
     assert done.count("pair: child") == 2 and f"[pid {b}] exited with status 0" in done, done
     assert done.index("pair: child") < done.index(f"[pid {a}] exited"), \
         f"pair ended only after the memcheck:\n{done}"
+
+
+@pytest.mark.points(0)
+@pytest.mark.given
+def test_pt_draws_each_process_table_with_its_asid(boot, lesson, rng):
+    """The page-table view (`make pt L=10`) finds a live process's own L1 table
+    through the kernel's mapping of the L1 window: its program's code page at
+    0x10000 is a user page, non-global, and the table is drawn with the ASID that
+    `procs` gives."""
+    from pios import pagetable
+    k = boot(monitor=True)
+    k.read_boot()
+    k.cmd(f"run memcheck {rng.randrange(1, 1 << 30)} 100000 &")
+    procs = k.cmd("procs")
+    pid, asid = re.search(r"^(\d+)\s+memcheck\s+alive\s+\d+\s+(\d+)", procs, re.M).groups()
+    tables, marks_mb, marks_va, _ = pagetable.capture(k.monitor, lesson, procs)
+    assert len(tables) == 2 and tables[1].title.startswith(f"pid {pid} memcheck, ASID {asid}")
+    code = tables[1].l2[0][0x10]
+    assert code.kind == "page" and code.ng and code.access == "kernel ro, user ro", code
+    assert "nG" in pagetable.page("t", tables, marks_mb, marks_va)
