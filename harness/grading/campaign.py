@@ -1,0 +1,145 @@
+"""The mutation campaign: where each mutant of grading/mutants.py sits, and whether
+the tests kill it.
+
+A mutant is *showable* when QEMU can show its bug (MUTANTS): a test named in its
+`catches` must then lose points on it. The ones QEMU cannot show (UNSHOWABLE: a
+cache, the TLB, real-hardware timing) are graded too, with the lesson's own and
+hidden tests, to see that they do survive: one that is killed belongs in MUTANTS.
+The lint's mutants (grading/lint_cases.py) are checked by `make lint FIXTURES=1`.
+
+Each mutant is placed in the solution region (harness/pios/starter.py) and the
+function its `find` text starts in, so that `--map` can list the regions of a lesson
+that no mutant hits yet. harness/tools/pios-mutants is the command; the grading is
+selfcheck.py's, the same as harness/test_course.py's.
+"""
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pios import starter as S
+from grading.mutants import MUTANTS, UNSHOWABLE
+from grading.selfcheck import (HARNESS, LESSONS, ROOT, by_test, copy_lesson, edit, graded,
+                               hidden_tests, own_tests)
+
+# A C function's first line: starts in column 0 with a type and ends without ';'.
+C_FUNC = re.compile(r"^(?!static_assert)[A-Za-z_][\w \t\*]*?\b(\w+)\s*\([^;]*$")
+ASM_LABEL = re.compile(r"^([A-Za-z_]\w*):")
+NOT_FUNC = {"if", "while", "for", "switch", "return", "sizeof"}
+
+
+def function_at(lines, index):
+    """The name of the function (or assembly label) that line `index` is in."""
+    for i in range(index, -1, -1):
+        line = lines[i]
+        m = C_FUNC.match(line) or ASM_LABEL.match(line)
+        if m and m.group(1) not in NOT_FUNC and not line.startswith(("#", "}")):
+            return m.group(1)
+    return "?"
+
+
+def regions(lesson):
+    """[(file, Region)] of the lesson's own solution regions."""
+    prev = S.previous_lesson_dir(ROOT, LESSONS[lesson].path)
+    out = []
+    for rel, (_, own) in S.lesson_regions(LESSONS[lesson].path, prev).items():
+        out += [(rel, r) for r in own]
+    return out
+
+
+def region_functions(lesson, rel, region):
+    """The functions a region's reference code is in (one or several)."""
+    lines = (LESSONS[lesson].path / rel).read_text().split("\n")
+    start = region.line - 1
+    while "*/" not in lines[start]:         # the BEGIN comment: TODO and STUB
+        start += 1
+    names = []
+    for i in range(start + 1, region.end_line - 1):
+        name = function_at(lines, i)
+        if name not in names and lines[i].strip():
+            names.append(name)
+    return names or [function_at(lines, region.line - 1)]
+
+
+@dataclass
+class Place:
+    region: str         # "file:line" of the region, or "" outside every region
+    own: bool           # the lesson's own region (its students write it)
+    function: str
+
+
+def place(m):
+    """Where mutant m's edit starts: its region and function."""
+    text = (LESSONS[m.lesson].path / m.file).read_text()
+    at = text.index(m.find)
+    # the first changed line, not a context line the find text starts with
+    common = 0
+    while common < min(len(m.find), len(m.replace)) and m.find[common] == m.replace[common]:
+        common += 1
+    line = text.count("\n", 0, at + common)      # 0-based
+    lines = text.split("\n")
+    own = {(rel, r.line) for rel, r in regions(m.lesson)}
+    for r in S.parse(text, m.file):
+        if r.line - 1 <= line <= r.end_line - 1:
+            return Place(f"{m.file}:{r.line}", (m.file, r.line) in own, function_at(lines, line))
+    return Place("", False, function_at(lines, line))
+
+
+@dataclass
+class Result:
+    mutant: object
+    showable: bool
+    place: Place
+    killed_by: list = field(default_factory=list)   # tests that lost points
+    error: str = ""                                 # the grading itself failed
+
+    @property
+    def killed(self):
+        return bool(self.killed_by)
+
+
+def grade(m, showable):
+    """Grade mutant m: with its `catches` tests when showable, else with every test
+    of its lesson (own and hidden). Returns a Result naming the tests it failed."""
+    res = Result(m, showable, place(m))
+    with tempfile.TemporaryDirectory(prefix="pios-mutant-") as tmp:
+        tmp = Path(tmp)
+        try:
+            sub = copy_lesson(m.lesson, tmp / m.lesson)
+            edit(sub / m.file, m.find, m.replace)
+            select = ([str(HARNESS / c) for c in m.catches] if showable
+                      else own_tests(m.lesson) + hidden_tests(m.lesson))
+            r = graded(m.lesson, sub, tmp / "out", select=select)
+            tests = by_test(r)
+            if showable:
+                for c in m.catches:
+                    hits = [t for n, t in tests.items()
+                            if n.split("[")[0] == c.replace(".py::", "::")]
+                    if not hits:
+                        res.error = f"no test {c}"
+                    elif any(t["status"] != "passed" for t in hits):
+                        res.killed_by.append(c)
+            else:
+                res.killed_by = sorted({n.split("[")[0] for n, t in tests.items()
+                                        if t["status"] != "passed"
+                                        and t.get("section") in ("lesson", "hidden")})
+        except Exception as e:  # noqa: BLE001 - reported in the table, not raised
+            res.error = f"{type(e).__name__}: {e}"
+    return res
+
+
+def mutants(lesson=None):
+    """[(mutant, showable)] of one lesson, or of all."""
+    return [(m, show) for ms, show in ((MUTANTS, True), (UNSHOWABLE, False)) for m in ms
+            if lesson is None or m.lesson == lesson]
+
+
+def coverage(lesson):
+    """[(file, Region, functions, [mutant names])] for each own region of a lesson."""
+    placed = [(m, place(m)) for m, _ in mutants(lesson)]
+    out = []
+    for rel, r in regions(lesson):
+        hit = [m.name for m, p in placed if p.region == f"{rel}:{r.line}"]
+        out.append((rel, r, region_functions(lesson, rel, r), hit))
+    return out
