@@ -89,6 +89,19 @@ def test_sleep_blocks_and_idle_runs(kernel, rng):
     assert after["shell"]["state"] == "running" and after["idle"]["state"] == "ready"
 
 
+@pytest.mark.points(1)
+def test_a_zero_sleep_returns_at_once(kernel, rng):
+    """`sleep 0` starts a timer that is due already: it runs (and wakes the thread)
+    inside timer_start(), before the thread could block. The shell must come back
+    at once, still running, and answer the next command."""
+    slept, _ = sleep(kernel, 0)
+    kernel.expect_prompt()
+    assert slept < 1000, f"sleep 0 slept {slept} us"
+    word = "".join(rng.choice("pqr") for _ in range(8))
+    assert kernel.cmd(f"echo {word}") == word
+    assert ps(kernel)["shell"]["state"] == "running"
+
+
 def total_ticks(kernel):
     return int(re.search(r": (\d+) ticks,", kernel.cmd("ticks"))[1])
 
