@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pios import starter as S
+from grading.lint_cases import MUTANTS as LINT_MUTANTS
 from grading.mutants import MUTANTS, UNSHOWABLE
 from grading.selfcheck import (HARNESS, LESSONS, ROOT, by_test, copy_lesson, edit, graded,
                                hidden_tests, own_tests)
 
 # A C function's first line: starts in column 0 with a type and ends without ';'.
 C_FUNC = re.compile(r"^(?!static_assert)[A-Za-z_][\w \t\*]*?\b(\w+)\s*\([^;]*$")
-ASM_LABEL = re.compile(r"^([A-Za-z_]\w*):")
+ASM_LABEL = re.compile(r"^(?:([A-Za-z_]\w*):|\.macro\s+(\w+))")
 NOT_FUNC = {"if", "while", "for", "switch", "return", "sizeof"}
 
 
@@ -34,8 +35,9 @@ def function_at(lines, index):
     for i in range(index, -1, -1):
         line = lines[i]
         m = C_FUNC.match(line) or ASM_LABEL.match(line)
-        if m and m.group(1) not in NOT_FUNC and not line.startswith(("#", "}")):
-            return m.group(1)
+        name = m and (m.group(1) or m.group(2))
+        if name and name not in NOT_FUNC and not line.startswith(("#", "}")):
+            return name
     return "?"
 
 
@@ -71,19 +73,36 @@ class Place:
 
 def place(m):
     """Where mutant m's edit starts: its region and function."""
-    text = (LESSONS[m.lesson].path / m.file).read_text()
-    at = text.index(m.find)
+    return place_edit(m.lesson, m.file, m.find, m.replace)
+
+
+def place_edit(lesson, rel, find, replace):
+    """Where an edit of lessons/LESSON/REL (find -> replace) starts."""
+    text = (LESSONS[lesson].path / rel).read_text()
+    at = text.index(find)
     # the first changed line, not a context line the find text starts with
     common = 0
-    while common < min(len(m.find), len(m.replace)) and m.find[common] == m.replace[common]:
+    while common < min(len(find), len(replace)) and find[common] == replace[common]:
         common += 1
     line = text.count("\n", 0, at + common)      # 0-based
     lines = text.split("\n")
-    own = {(rel, r.line) for rel, r in regions(m.lesson)}
-    for r in S.parse(text, m.file):
+    own = {(f, r.line) for f, r in regions(lesson)}
+    for r in S.parse(text, rel):
         if r.line - 1 <= line <= r.end_line - 1:
-            return Place(f"{m.file}:{r.line}", (m.file, r.line) in own, function_at(lines, line))
+            return Place(f"{rel}:{r.line}", (rel, r.line) in own, function_at(lines, line))
     return Place("", False, function_at(lines, line))
+
+
+def lint_places(lesson):
+    """[(name, Place)] of the lint's mutants (grading/lint_cases.py) that edit this
+    lesson's own files: the bugs QEMU cannot show, killed by the lint."""
+    out = []
+    for case in LINT_MUTANTS:
+        for path, find, replace in case.edits:
+            prefix = f"lessons/{lesson}/"
+            if path.startswith(prefix) and find in (ROOT / path).read_text():
+                out.append((case.name, place_edit(lesson, path[len(prefix):], find, replace)))
+    return out
 
 
 @dataclass
@@ -136,10 +155,13 @@ def mutants(lesson=None):
 
 
 def coverage(lesson):
-    """[(file, Region, functions, [mutant names])] for each own region of a lesson."""
-    placed = [(m, place(m)) for m, _ in mutants(lesson)]
+    """[(file, Region, functions, [mutant names])] for each own region of a lesson;
+    the lint's mutants are named "lint:NAME", the unshowable ones "NAME (unshowable)"."""
+    placed = [(m.name if show else f"{m.name} (unshowable)", place(m))
+              for m, show in mutants(lesson)]
+    placed += [(f"lint:{name}", p) for name, p in dict(lint_places(lesson)).items()]
     out = []
     for rel, r in regions(lesson):
-        hit = [m.name for m, p in placed if p.region == f"{rel}:{r.line}"]
+        hit = [name for name, p in placed if p.region == f"{rel}:{r.line}"]
         out.append((rel, r, region_functions(lesson, rel, r), hit))
     return out

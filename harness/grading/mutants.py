@@ -525,6 +525,13 @@ MUTANTS += [
            why="the scratch page's entry built from the virtual address, not the frame: "
                "every physical write lands in the wrong frame"),
 
+    Mutant("scratch-unmap-l1-index", "08-vmm", "vmm.c",
+           find="    pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */\n",
+           replace="    pte_write(&fixed_l2[L1_INDEX(va)], 0);  /* the cleared entry is in memory... */\n",
+           catches=["test_08_vmm.py::test_map_write_read_unmap_then_fault"],
+           why="the scratch entry found with L1_INDEX for L2_INDEX: unmapping clears "
+               "another page of the kernel's megabyte and leaves the scratch page mapped"),
+
     # 09-scheduler
     Mutant("pick-from-the-first-thread", "09-scheduler", "sched.c",
            find="        struct thread *t = &threads[(me + i) % THREADS_MAX];\n",
@@ -649,6 +656,13 @@ UNSHOWABLE = [
            why="CHI and CLO read once, without checking that CHI did not change: when "
                "CLO wraps between the two reads the time jumps back 71 minutes. The window "
                "is two loads once every 71 minutes: no test run meets it"),
+    Mutant("mbox-without-bus-alias", "07-mmu", "mbox.c",
+           find="    u32 msg = (KERNEL_VIRT_TO_PHYS(buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;\n",
+           replace="    u32 msg = KERNEL_VIRT_TO_PHYS(buf) | MBOX_CH_PROPERTY;\n",
+           catches=[],
+           why="the firmware given the buffer's physical address, not its bus address "
+               "(BUS_RAM_ALIAS): on a Pi it reads through the VideoCore's cached alias and "
+               "may see stale data. QEMU maps RAM at all four bus aliases alike"),
     Mutant("mbox-invalidated-not-cleaned", "07-mmu", "mbox.c",
            find="    dcache_clean_range(buf, buf[0]);\n",
            replace="    dcache_invalidate_range(buf, buf[0]);\n",
