@@ -77,7 +77,7 @@ def place(m):
 
 
 def place_edit(lesson, rel, find, replace):
-    """Where an edit of lessons/LESSON/REL (find -> replace) starts."""
+    """Where an edit (find -> replace) of the lesson's file rel starts."""
     text = (LESSONS[lesson].path / rel).read_text()
     at = text.index(find)
     # the first changed line, not a context line the find text starts with
