@@ -93,18 +93,20 @@ def test_sleep_blocks_and_idle_runs(kernel, rng):
 def test_a_zero_sleep_returns_at_once(kernel, rng):
     """`sleep 0` starts a timer that is due already: it runs (and wakes the thread)
     inside timer_start(), before the thread could block. The shell must come back
-    at once, still running, and answer the next command. It sleeps as a thread
-    (thread_sleep_us(): the kernel reports its one wake-up), not in the WFI loop
-    timer_sleep_us() keeps for before the scheduler runs."""
-    kernel.send("sleep 0\r")
-    m = kernel.expect(r"slept 0 ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n",
-                      timeout=10, what="the end of sleep 0")
+    at once and answer the next command, with the scheduler still running: a
+    sleep after it blocks the shell while the idle thread runs."""
+    assert kernel.cmd(f"tick {HZ}").startswith("tick rate")
+    slept, _ = sleep(kernel, 0)
     kernel.expect_prompt()
-    assert int(m[1]) < 1000, f"sleep 0 slept {m[1]} us"
-    assert int(m[3]) == 1, f"{m[3]} wakeups: the shell did not sleep as a thread"
+    assert slept < 1000, f"sleep 0 slept {slept} us"
     word = "".join(rng.choice("pqr") for _ in range(8))
     assert kernel.cmd(f"echo {word}") == word
-    assert ps(kernel)["shell"]["state"] == "running"
+    before = ps(kernel)["idle"]["ticks"]
+    _, ticks = sleep(kernel, rng.randrange(20, 60))
+    kernel.expect_prompt()
+    idle = ps(kernel)["idle"]["ticks"] - before
+    assert ticks >= 10 and idle >= ticks - 2, \
+        f"after the zero sleep, idle ran {idle} of the {ticks} ticks of a sleep"
 
 
 def total_ticks(kernel):
