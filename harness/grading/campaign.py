@@ -31,13 +31,18 @@ NOT_FUNC = {"if", "while", "for", "switch", "return", "sizeof"}
 
 
 def function_at(lines, index):
-    """The name of the function (or assembly label) that line `index` is in."""
+    """The name of the function (a C function, or in assembly a macro or a label
+    that is .global or called with b/bl: not a loop's label) that line `index` is in."""
+    exported = {w for l in lines
+                for w in re.findall(r"^\s*(?:\.glob(?:a)?l|bl?)\s+(\w+)\s*(?:@.*)?$", l)}
     for i in range(index, -1, -1):
         line = lines[i]
-        m = C_FUNC.match(line) or ASM_LABEL.match(line)
-        name = m and (m.group(1) or m.group(2))
-        if name and name not in NOT_FUNC and not line.startswith(("#", "}")):
-            return name
+        m = ASM_LABEL.match(line)
+        if m and (m.group(2) or m.group(1) in exported):
+            return m.group(1) or m.group(2)
+        m = C_FUNC.match(line)
+        if m and m.group(1) not in NOT_FUNC and not line.startswith(("#", "}")):
+            return m.group(1)
     return "?"
 
 
