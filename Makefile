@@ -32,7 +32,7 @@ override PYRUN := $(TOOLS)/pios-python
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test test-course diff diff-html clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope carry lint pt
+        chainloader sdcard-loader install grade starter course gradescope carry lint pt mutants
 
 all: build
 
@@ -64,6 +64,16 @@ test-course:
 	$(SETUP) test
 	@$(MAKE) --no-print-directory build
 	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) -m course $(ARGS)
+
+# The mutation campaign (docs/grading.md): every mutant of harness/grading/mutants.py
+# graded with the tests meant to kill it, 2 at a time; prints the table and the kill
+# rate, fails if a mutant QEMU can show survives. MAP=1: which mutants hit each
+# solution region, no grading. The reference repository only (never handed out).
+mutants:
+	$(if $(L),$(call need_lesson))
+	$(SETUP) grade
+	@test -f harness/grading/mutants.py || { echo "piOS: make mutants needs the reference repository (harness/grading/mutants.py)" >&2; exit 1; }
+	$(PYRUN) $(TOOLS)/pios-mutants $(if $(MAP),--map) $(LDIR) $(ARGS)
 
 # Grading (docs/grading.md): one submission, or a folder of them (BATCH=dir).
 grade:
@@ -188,6 +198,7 @@ help:
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
 	@echo "  make lint L=10       the CP15/barrier rules QEMU cannot show, checked in the kernel"
 	@echo "  make pt L=08 CMDS=\"map 0xb0000000\"  the page tables after the commands, drawn: build/pt.html"
+	@echo "  make mutants [L=05]  rerun the mutation campaign: every mutant graded, the kill rate"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"

@@ -89,6 +89,26 @@ def test_sleep_blocks_and_idle_runs(kernel, rng):
     assert after["shell"]["state"] == "running" and after["idle"]["state"] == "ready"
 
 
+@pytest.mark.points(1)
+def test_a_zero_sleep_returns_at_once(kernel, rng):
+    """`sleep 0` starts a timer that is due already: it runs (and wakes the thread)
+    inside timer_start(), before the thread could block. The shell must come back
+    at once and answer the next command, with the scheduler still running: a
+    sleep after it blocks the shell while the idle thread runs."""
+    assert kernel.cmd(f"tick {HZ}").startswith("tick rate")
+    slept, _ = sleep(kernel, 0)
+    kernel.expect_prompt()
+    assert slept < 1000, f"sleep 0 slept {slept} us"
+    word = "".join(rng.choice("pqr") for _ in range(8))
+    assert kernel.cmd(f"echo {word}") == word
+    before = ps(kernel)["idle"]["ticks"]
+    _, ticks = sleep(kernel, rng.randrange(20, 60))
+    kernel.expect_prompt()
+    idle = ps(kernel)["idle"]["ticks"] - before
+    assert ticks >= 10 and idle >= ticks - 2, \
+        f"after the zero sleep, idle ran {idle} of the {ticks} ticks of a sleep"
+
+
 def total_ticks(kernel):
     return int(re.search(r": (\d+) ticks,", kernel.cmd("ticks"))[1])
 

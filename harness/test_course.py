@@ -4,7 +4,9 @@
   normal suite runs the earlier lessons' tests on it).
 - Each lesson's starter builds, boots, passes every earlier lesson's tests and
   fails the lesson's own, except the ones marked `given`, which must pass.
-- Every mutant in grading/mutants.py loses points on the test meant to catch it.
+- Every mutant in grading/mutants.py loses points on the test meant to catch it
+  (`make mutants` reruns them all and prints the kill rate); every solution region
+  of lessons 02-10 has one, and each one's text is in its lesson (quick checks).
 
 These grade each lesson several times over (about 70 gradings), so they are marked
 `course`: `make test` leaves them out and `make test-course` runs them (CI runs
@@ -26,7 +28,8 @@ sys.path.insert(0, str(HARNESS))
 
 from pios import review as R                                  # noqa: E402
 from pios import starter as S                                 # noqa: E402
-from grading.mutants import MUTANTS                           # noqa: E402
+from grading import campaign                                  # noqa: E402
+from grading.mutants import MUTANTS, UNSHOWABLE               # noqa: E402
 from grading.stretch_solutions import SOLUTIONS as STRETCH     # noqa: E402
 from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
                                graded, hidden_tests, own_tests)
@@ -292,6 +295,24 @@ def test_stretch_test_passes_on_a_solution_and_fails_on_the_reference(sol, tmp_p
 
 
 # ---- mutants ------------------------------------------------------------------------
+
+def test_every_mutant_edits_its_lesson_once():
+    """Quick (part of make test): each mutant's text is in its lesson's file exactly
+    once, showable or not, so a change to the reference cannot leave one stale."""
+    stale = [m.name for m in MUTANTS + UNSHOWABLE
+             if (LESSONS[m.lesson].path / m.file).read_text().count(m.find) != 1]
+    assert not stale, f"mutants whose text is not in their lesson exactly once: {stale}"
+    showable = [m.name for m in MUTANTS if not m.catches]
+    assert not showable, f"showable mutants that name no test to kill them: {showable}"
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if "02" <= n[:2] <= "10"])
+def test_every_solution_region_has_a_mutant(name):
+    """The mutation campaign (make mutants MAP=1) hits every solution region of
+    lessons 02-10: a region added without a mutant fails here."""
+    bare = [f"{rel}:{r.line}" for rel, r, _, hit in campaign.coverage(name) if not hit]
+    assert not bare, f"regions no mutant hits (harness/grading/mutants.py): {bare}"
+
 
 @pytest.mark.course
 @pytest.mark.parametrize("m", MUTANTS, ids=[m.name for m in MUTANTS])

@@ -335,3 +335,347 @@ MUTANTS = [
                     "test_user_pages_are_not_global_and_each_process_has_its_asid"],
            why="asid_alloc() never marks its ASID used: live processes share one"),
 ]
+
+# ---- the campaign: at least one mutant per solution region of lessons 02-10 -----------
+# (harness/tools/pios-mutants --map lists each region and the mutants that hit it)
+MUTANTS += [
+    # 02-uart
+    Mutant("gpfsel-register-not-scaled", "02-uart", "gpio.c",
+           find="    u32 reg = GPFSEL0 + 4 * (pin / GPIO_PINS_PER_FSEL);\n",
+           replace="    u32 reg = GPFSEL0 + pin / GPIO_PINS_PER_FSEL;\n",
+           catches=["grading/hidden/test_02_hidden.py::"
+                    "test_uart_pins_are_alt0_and_no_other_pin_changes"],
+           why="the GPFSELn register found by adding the register number, not 4 bytes "
+               "per register: pins 14/15 are never put in ALT0"),
+    Mutant("gppudclk-pin-number-not-bit", "02-uart", "gpio.c",
+           find="    mmio_write(clk, 1u << (pin % 32));\n",
+           replace="    mmio_write(clk, pin % 32);\n",
+           catches=["grading/hidden/test_02_hidden.py::"
+                    "test_uart_pins_pulls_are_switched_off_by_the_clocked_sequence"],
+           why="GPPUDCLK given the pin's number instead of its bit: the pull is clocked "
+               "into the wrong pins"),
+    Mutant("ibrd-fbrd-swapped", "02-uart", "uart.c",
+           find="    mmio_write(UART0_IBRD, config.ibrd);\n    mmio_write(UART0_FBRD, config.fbrd);\n",
+           replace="    mmio_write(UART0_IBRD, config.fbrd);\n    mmio_write(UART0_FBRD, config.ibrd);\n",
+           catches=["grading/hidden/test_02_hidden.py::"
+                    "test_uart_registers_hold_the_reported_divisor"],
+           why="the integer and fractional divisors written to each other's register: "
+               "the wrong baud rate on a real UART (QEMU ignores the rate)"),
+    Mutant("getc-waits-on-rx-full", "02-uart", "uart.c",
+           find="    while (mmio_read(UART0_FR) & UART_FR_RXFE)\n        ;\n    /* The upper",
+           replace="    while (mmio_read(UART0_FR) & UART_FR_RXFF)\n        ;\n    /* The upper",
+           catches=["test_02_uart.py::test_echo_random_text"],
+           why="uart_getc() waits on RXFF (receive FIFO full) instead of RXFE (empty): "
+               "it reads DR when nothing has come and returns a stale byte"),
+
+    # 03-exceptions
+    Mutant("external-abort-called-imprecise", "03-exceptions", "exceptions.c",
+           find='    case 0x08: return "precise external abort";\n',
+           replace='    case 0x08: return "imprecise external abort";\n',
+           catches=["grading/hidden/test_03_hidden.py::test_data_abort_where_nothing_answers"],
+           why="status 0x08 named from the wrong row of the table: a precise external "
+               "abort reported as imprecise"),
+    Mutant("mode-mask-four-bits", "03-exceptions", "exceptions.c",
+           find="        if (modes[i].mode == (cpsr & CPSR_MODE_MASK))\n",
+           replace="        if (modes[i].mode == (cpsr & 0xF))\n",
+           catches=["test_03_exceptions.py::test_undefined_instruction"],
+           why="the mode taken from cpsr's low four bits, not five: no mode matches "
+               "and every report says ???"),
+    Mutant("undef-insn-read-below-pc", "03-exceptions", "exceptions.c",
+           find='    kprintf("  instruction 0x%08x\\n", *(volatile u32 *)(uintptr_t)regs->pc);\n',
+           replace='    kprintf("  instruction 0x%08x\\n", *(volatile u32 *)(uintptr_t)(regs->pc - 4));\n',
+           catches=["test_03_exceptions.py::test_undefined_instruction"],
+           why="4 subtracted from the frame's pc a second time (the entry did it): the "
+               "word printed is the instruction before the undefined one"),
+    Mutant("read-write-swapped", "03-exceptions", "exceptions.c",
+           find='(fsr & FSR_WRITE) ? "write" : "read"',
+           replace='(fsr & FSR_WRITE) ? "read" : "write"',
+           catches=["test_03_exceptions.py::"
+                    "test_data_abort_reports_address_status_and_registers"],
+           why="the FSR's WnR bit read the wrong way round: a write reported as a read"),
+    Mutant("pabt-reads-dfsr", "03-exceptions", "exceptions.c",
+           find='    report_abort("prefetch abort", regs, read_ifsr(), read_ifar(), 0);\n',
+           replace='    report_abort("prefetch abort", regs, read_dfsr(), read_dfar(), 0);\n',
+           catches=["test_03_exceptions.py::test_prefetch_abort_from_breakpoint"],
+           why="a prefetch abort reported from the data fault registers: wrong status "
+               "and address"),
+    Mutant("frame-pointer-misses-padding", "03-exceptions", "vectors.S",
+           find="    add     r0, sp, #4              @ r0 = struct regs * (the frame)\n",
+           replace="    mov     r0, sp                  @ r0 = struct regs * (the frame)\n",
+           catches=["test_03_exceptions.py::test_svc_returns_its_number"],
+           why="the handler given sp, not sp + 4: the frame is read one word off (the "
+               "padding as r0, r12 as sp...)"),
+    Mutant("return-skips-one-word", "03-exceptions", "vectors.S",
+           find="    add     sp, sp, #8              @ skip the saved sp and lr\n",
+           replace="    add     sp, sp, #4              @ skip the saved sp and lr\n",
+           catches=["test_03_exceptions.py::test_svc_returns_its_number"],
+           why="the exit skips one word of the saved sp and lr, not two: rfeia takes the "
+               "saved lr as pc and the pc as CPSR"),
+
+    # 04-irq
+    Mutant("enable-banks-swapped", "04-irq", "irq.c",
+           find="        mmio_write(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC), "
+                "bank_bit(n));\n",
+           replace="        mmio_write(bank_reg(n, IRQ_ENABLE_2, IRQ_ENABLE_1, IRQ_ENABLE_BASIC), "
+                   "bank_bit(n));\n",
+           catches=["test_04_irq.py::test_uart_interrupt_count_grows"],
+           why="banks 1 and 2 swapped in irq_enable(): the UART's source (57, bank 2) "
+               "enables source 25 instead"),
+    Mutant("disable-writes-enable", "04-irq", "irq.c",
+           find="        mmio_write(bank_reg(n, IRQ_DISABLE_1, IRQ_DISABLE_2, IRQ_DISABLE_BASIC), "
+                "bank_bit(n));\n",
+           replace="        mmio_write(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC), "
+                   "bank_bit(n));\n",
+           catches=["test_04_irq.py::test_unhandled_source_is_counted_and_disabled"],
+           why="irq_disable() copied from irq_enable() without changing the registers: "
+               "it enables the source again"),
+    Mutant("is-enabled-reads-pending", "04-irq", "irq.c",
+           find="    return (mmio_read(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC))\n",
+           replace="    return (mmio_read(bank_reg(n, IRQ_PENDING_1, IRQ_PENDING_2, IRQ_BASIC_PENDING))\n",
+           catches=["test_04_irq.py::test_uart_interrupt_count_grows"],
+           why="irq_is_enabled() reads the pending register, not the enable register: "
+               "it answers whether the source is raised"),
+    Mutant("basic-bank-never-dispatched", "04-irq", "irq.c",
+           find="    for (unsigned bank = 0; bank < 3; bank++) {\n",
+           replace="    for (unsigned bank = 0; bank < 2; bank++) {\n",
+           catches=["test_04_irq.py::test_unhandled_source_is_counted_and_disabled"],
+           why="off by one: irq_handle() dispatches banks 1 and 2 only, never the basic "
+               "bank's sources"),
+    Mutant("drain-one-byte", "04-irq", "uart.c",
+           find="    while (!(mmio_read(UART0_FR) & UART_FR_RXFE)) {\n"
+                "        u8 byte = (u8)(mmio_read(UART0_DR) & UART_DR_DATA_MASK);\n",
+           replace="    if (!(mmio_read(UART0_FR) & UART_FR_RXFE)) {\n"
+                   "        u8 byte = (u8)(mmio_read(UART0_DR) & UART_DR_DATA_MASK);\n",
+           catches=["test_04_irq.py::test_input_while_busy_is_all_received_in_order"],
+           why="`if` for `while`: one byte taken per interrupt, the rest left in the "
+               "FIFO until another byte comes"),
+    Mutant("imsc-and-not-or", "04-irq", "uart.c",
+           find="    mmio_write(UART0_IMSC, UART_INT_RX | UART_INT_RT);\n",
+           replace="    mmio_write(UART0_IMSC, UART_INT_RX & UART_INT_RT);\n",
+           catches=["test_04_irq.py::test_uart_interrupt_count_grows"],
+           why="the two mask bits combined with & instead of |: nothing is unmasked and "
+               "the UART never interrupts"),
+    Mutant("getc-returns-irqs-masked", "04-irq", "uart.c",
+           find="        int c = ringbuf_get(&rx);\n        if (c < 0)\n            wfi();\n"
+                "        irq_restore(s);\n        if (c >= 0)\n            return (char)c;\n",
+           replace="        int c = ringbuf_get(&rx);\n        if (c >= 0)\n"
+                   "            return (char)c;\n        wfi();\n        irq_restore(s);\n",
+           catches=["test_04_irq.py::test_input_while_busy_is_all_received_in_order"],
+           why="uart_getc() returns from inside the masked section: IRQs stay off, so "
+               "the next byte's interrupt never runs and the shell waits forever"),
+
+    # 05-timer
+    Mutant("counter-halves-swapped", "05-timer", "timer.c",
+           find="    return ((u64)hi << 32) | lo;\n",
+           replace="    return ((u64)lo << 32) | hi;\n",
+           catches=["test_05_timer.py::test_uptime_is_monotonic_and_counts_ticks"],
+           why="the 64-bit time built with CLO as the high half and CHI as the low one"),
+    Mutant("in-future-unsigned", "05-timer", "timer.c",
+           find="    return (s32)(deadline - mmio_read(SYSTIMER_CLO)) > 0;\n",
+           replace="    return deadline > mmio_read(SYSTIMER_CLO);\n",
+           catches=["test_05_timer.py::test_uptime_and_sleep_go_past_the_32_bit_wrap"],
+           why="an unsigned comparison instead of the signed difference: a deadline just "
+               "past the 32-bit wrap looks passed"),
+    Mutant("tick-period-in-ms", "05-timer", "timer.c",
+           find="    tick_period_us = US_PER_S / hz;\n    tick_deadline",
+           replace="    tick_period_us = 1000 / hz;\n    tick_deadline",
+           catches=["test_05_timer.py::test_tick_rate_matches"],
+           why="the period computed in milliseconds and used as microseconds: the tick "
+               "runs a thousand times too fast"),
+    Mutant("sleep-delay-and-period-swapped", "05-timer", "timer.c",
+           find="    timer_start(&t, us, 0, set_flag, (void *)&done);\n",
+           replace="    timer_start(&t, 0, us, set_flag, (void *)&done);\n",
+           catches=["test_05_timer.py::test_random_sleeps_last_that_long"],
+           why="timer_start()'s delay and period swapped: the sleep ends at once and "
+               "leaves a periodic timer on a dead stack"),
+    Mutant("timer-deadline-absolute", "05-timer", "timer.c",
+           find="    t->deadline = timer_now_us() + delay_us;\n",
+           replace="    t->deadline = delay_us;\n",
+           catches=["test_05_timer.py::test_random_sleeps_last_that_long"],
+           why="the delay taken as an absolute time, not added to now: every timer is "
+               "already due"),
+
+    # 06-pmm
+    Mutant("frames-counted-to-last-index", "06-pmm", "pmm.c",
+           find="    nframes = ram_size / PAGE_SIZE;\n    nfree = nframes;\n",
+           replace="    nframes = (ram_size - 1) / PAGE_SIZE;\n    nfree = nframes;\n",
+           catches=["test_06_pmm.py::test_ram_size_comes_from_the_firmware"],
+           why="the number of frames computed as the last frame's index: one frame "
+               "short, the last frame of RAM is never managed"),
+    Mutant("reserve-end-not-rounded-up", "06-pmm", "pmm.c",
+           find="    last = (end - base) / PAGE_SIZE + ((end - base) % PAGE_SIZE != 0);\n",
+           replace="    last = (end - base) / PAGE_SIZE;\n",
+           catches=["test_06_pmm.py::test_random_alloc_free_sequences"],
+           why="the end of a reserved range rounded down, not up: the frame holding the "
+               "end of the kernel image is handed out"),
+
+    # 07-mmu
+    Mutant("ttbcr-n-zero", "07-mmu", "start.S",
+           find="    mov     r0, #TTBCR_N_2GB\n    mcr ",
+           replace="    mov     r0, #0\n    mcr ",
+           catches=["test_07_mmu.py::test_kernel_runs_in_the_high_half"],
+           why="TTBCR.N left 0: TTBR0's table translates every address, kernel_l1 is "
+               "never used and the jump to the high half faults"),
+
+    # 08-vmm
+    Mutant("scratch-maps-va", "08-vmm", "vmm.c",
+           find="    pte_write(&fixed_l2[L2_INDEX(va)], (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL |\n",
+           replace="    pte_write(&fixed_l2[L2_INDEX(va)], (va & PTE_BASE_MASK) | PTE_TYPE_SMALL |\n",
+           catches=["test_08_vmm.py::test_map_write_read_unmap_then_fault"],
+           why="the scratch page's entry built from the virtual address, not the frame: "
+               "every physical write lands in the wrong frame"),
+
+    Mutant("scratch-unmap-l1-index", "08-vmm", "vmm.c",
+           find="    pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */\n",
+           replace="    pte_write(&fixed_l2[L1_INDEX(va)], 0);  /* the cleared entry is in memory... */\n",
+           catches=["test_08_vmm.py::test_map_write_read_unmap_then_fault"],
+           why="the scratch entry found with L1_INDEX for L2_INDEX: unmapping clears "
+               "another page of the kernel's megabyte and leaves the scratch page mapped"),
+
+    # 09-scheduler
+    Mutant("pick-from-the-first-thread", "09-scheduler", "sched.c",
+           find="        struct thread *t = &threads[(me + i) % THREADS_MAX];\n",
+           replace="        struct thread *t = &threads[i % THREADS_MAX];\n",
+           catches=["grading/hidden/test_09_hidden.py::"
+                    "test_three_spinning_threads_share_the_cpu"],
+           why="the search starts at the table's first thread, not after the current "
+               "one: not round robin, and later threads starve"),
+    Mutant("sleep-marked-after-timer", "09-scheduler", "sched.c",
+           find="    current->state = T_SLEEPING;\n"
+                "    timer_start(&current->timer, us, 0, wake_sleeper, current);\n",
+           replace="    timer_start(&current->timer, us, 0, wake_sleeper, current);\n"
+                   "    current->state = T_SLEEPING;\n",
+           catches=["test_09_scheduler.py::test_a_zero_sleep_returns_at_once"],
+           why="the timer started before the thread is marked sleeping: a zero (or very "
+               "short) sleep's wake-up comes first and the thread sleeps for ever"),
+    Mutant("wait-marks-sleeping", "09-scheduler", "sched.c",
+           find="    current->state = T_BLOCKED;\n    current->wait_next = wq->first;\n",
+           replace="    current->state = T_SLEEPING;\n    current->wait_next = wq->first;\n",
+           catches=["test_09_scheduler.py::test_spinning_tasks_do_not_starve_the_shell"],
+           why="wait_on() marks the thread SLEEPING, not BLOCKED: wake_all() wakes only "
+               "blocked threads, so the shell never wakes for its next key"),
+    Mutant("wake-leaves-queue-head", "09-scheduler", "sched.c",
+           find="    wq->first = NULL;\n",
+           replace="",
+           catches=["test_09_scheduler.py::test_spinning_tasks_do_not_starve_the_shell"],
+           why="wake_all() wakes every thread but never empties the queue: the woken "
+               "shell is still its head, and its next wait_on() panics"),
+    Mutant("slice-one-tick-long", "09-scheduler", "sched.c",
+           find="    if (--slice_left <= 0)\n",
+           replace="    if (slice_left-- <= 0)\n",
+           catches=["grading/hidden/test_09_hidden.py::"
+                    "test_yielding_tasks_take_one_step_each_per_slice"],
+           why="post-decrement for pre-decrement: every slice lasts one tick too long"),
+    Mutant("switch-saves-new-sp", "09-scheduler", "switch.S",
+           find="    str     sp, [r0]                @ old->sp = where they are\n"
+                "    mov     sp, r1                  @ the new thread's stack...\n",
+           replace="    mov     sp, r1                  @ the new thread's stack...\n"
+                   "    str     sp, [r0]                @ old->sp = where they are\n",
+           catches=["test_09_scheduler.py::test_both_tasks_progress"],
+           why="the two middle steps of cpu_switch() swapped: the old thread's saved sp "
+               "is the new thread's, so it never comes back to its own stack"),
+    Mutant("getc-waits-in-wfi", "09-scheduler", "uart.c",
+           find="            if (sched_running())\n",
+           replace="            if (!sched_running())\n",
+           catches=["test_09_scheduler.py::test_sleep_blocks_and_idle_runs"],
+           why="the test of sched_running() inverted: once the scheduler runs, the "
+               "shell waits for a key in WFI instead of blocking, so it keeps the CPU "
+               "and the idle thread never runs"),
+
+    # 10-processes
+    Mutant("segment-flags-swapped", "10-processes", "proc.c",
+           find="        u32 flags = (ph->flags & PF_W ? VM_WRITE : 0) | "
+                "(ph->flags & PF_X ? VM_EXEC : 0);\n",
+           replace="        u32 flags = (ph->flags & PF_X ? VM_WRITE : 0) | "
+                   "(ph->flags & PF_W ? VM_EXEC : 0);\n",
+           catches=["test_10_processes.py::test_hello_gets_its_arguments"],
+           why="PF_W and PF_X mapped to each other's permission: code writable, data "
+               "read-only, and the program faults at its first store"),
+    Mutant("heap-starts-in-bss", "10-processes", "proc.c",
+           find="        if (ph->vaddr + ph->memsz > end)\n            end = ph->vaddr + ph->memsz;\n",
+           replace="        if (ph->vaddr + ph->filesz > end)\n            end = ph->vaddr + ph->filesz;\n",
+           catches=["test_10_processes.py::test_sbrk_grows_and_shrinks_the_heap"],
+           why="the end of the image taken from filesz, not memsz: the heap starts over "
+               ".bss"),
+    Mutant("arg-strings-without-nul", "10-processes", "proc.c",
+           find="        u32 len = strlen(argv[i]) + 1;\n",
+           replace="        u32 len = strlen(argv[i]);\n",
+           catches=["test_10_processes.py::test_hello_gets_its_arguments"],
+           why="off by one: the argument strings copied without their NUL, so each runs "
+               "into the next"),
+    Mutant("switch-mm-to-prev", "10-processes", "sched.c",
+           find="        proc_switch_mm(next);           /* its address space (lesson 10) */\n",
+           replace="        proc_switch_mm(prev);           /* its address space (lesson 10) */\n",
+           catches=["test_10_processes.py::test_two_processes_interleave"],
+           why="the address space of the thread being left loaded, not the next one's: "
+               "a process runs in another's memory"),
+]
+
+# Mistakes QEMU cannot show (its raspi0 has no caches, flushes its TLB on its own and
+# keeps no real-hardware timing): no test can fail on them, so they are not in
+# MUTANTS. harness/tools/pios-mutants grades them with every test of their lesson to
+# see that they do survive; docs/qemu.md lists them, with why.
+UNSHOWABLE = [
+    Mutant("first-tick-from-stale-deadline", "05-timer", "timer.c",
+           find="    tick_deadline = mmio_read(SYSTIMER_CLO) + tick_period_us;\n",
+           replace="    tick_deadline += tick_period_us;\n",
+           catches=[],
+           why="the first tick armed from the old deadline (0 at boot), not from now: on "
+               "a Pi the firmware has run for seconds, the deadline is long past and the "
+               "tick waits 71 minutes for the counter to wrap. QEMU's counter starts at 0 "
+               "with the machine, so the kernel sets its rate within the first period; "
+               "and a later `tick` is hidden by -icount sleep=off, which jumps an idle "
+               "guest to the next deadline before the next command comes"),
+    Mutant("breakpoint-reports-far", "03-exceptions", "exceptions.c",
+           find="    if (status == FSR_DEBUG_EVENT)\n",
+           replace="    if (status == FSR_DEBUG_EVENT && far == 0)\n",
+           catches=[],
+           why="a debug event told by a zero IFAR as well: a breakpoint does not write "
+               "IFAR, which on a Pi holds whatever it held (UNKNOWN at reset), so a stale "
+               "address is printed. QEMU resets IFAR to 0, and in lesson 03 only a "
+               "breakpoint raises a prefetch abort (the next stops the machine)"),
+    Mutant("rx-cleared-after-drain", "04-irq", "uart.c",
+           find="    mmio_write(UART0_ICR, UART_INT_RX | UART_INT_RT);\n    drain_rx_fifo();\n",
+           replace="    drain_rx_fifo();\n    mmio_write(UART0_ICR, UART_INT_RX | UART_INT_RT);\n",
+           catches=[],
+           why="a race: a byte that arrives between the drain and the clear has its "
+               "interrupt cleared and waits in the FIFO for the next byte. The window is a "
+               "few instructions; QEMU delivers input between translated blocks, so a test "
+               "hits it only by chance (test_input_while_busy_is_all_received_in_order "
+               "failed on it in one run of ten, when the last byte of a burst fell in it)"),
+    Mutant("rx-timeout-left-masked", "04-irq", "uart.c",
+           find="    mmio_write(UART0_IMSC, UART_INT_RX | UART_INT_RT);\n",
+           replace="    mmio_write(UART0_IMSC, UART_INT_RX);\n",
+           catches=[],
+           why="the receive timeout interrupt left masked: on a Pi the RX interrupt comes "
+               "only when the FIFO reaches its trigger level, so a key typed alone waits "
+               "there. QEMU's PL011 raises RX for every byte and has no receive timeout"),
+    Mutant("counter-read-once", "05-timer", "timer.c",
+           find="    } while (hi != mmio_read(SYSTIMER_CHI));\n",
+           replace="    } while (0);\n",
+           catches=[],
+           why="CHI and CLO read once, without checking that CHI did not change: when "
+               "CLO wraps between the two reads the time jumps back 71 minutes. The window "
+               "is two loads once every 71 minutes: no test run meets it"),
+    Mutant("mbox-without-bus-alias", "07-mmu", "mbox.c",
+           find="    u32 msg = (KERNEL_VIRT_TO_PHYS(buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;\n",
+           replace="    u32 msg = KERNEL_VIRT_TO_PHYS(buf) | MBOX_CH_PROPERTY;\n",
+           catches=[],
+           why="the firmware given the buffer's physical address, not its bus address "
+               "(BUS_RAM_ALIAS): on a Pi it reads through the VideoCore's cached alias and "
+               "may see stale data. QEMU maps RAM at all four bus aliases alike"),
+    Mutant("mbox-invalidated-not-cleaned", "07-mmu", "mbox.c",
+           find="    dcache_clean_range(buf, buf[0]);\n",
+           replace="    dcache_invalidate_range(buf, buf[0]);\n",
+           catches=[],
+           why="the request invalidated from the data cache instead of cleaned to "
+               "memory: on a Pi the firmware reads stale memory, not the request. QEMU has "
+               "no data cache"),
+    Mutant("mbox-reply-not-invalidated", "07-mmu", "mbox.c",
+           find="            dcache_invalidate_range(buf, buf[0]);\n",
+           replace="",
+           catches=[],
+           why="the reply read through the cache without invalidating it: on a Pi the "
+               "kernel reads its own request back, not the firmware's answer. QEMU has no "
+               "data cache"),
+]
