@@ -31,8 +31,8 @@ override PYRUN := $(TOOLS)/pios-python
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test test-course diff clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope carry
+.PHONY: all build run debug qemu-gdb gdb test test-course bench diff clean slides setup help \
+        sdcard chainloader sdcard-loader install grade starter course gradescope carry
 
 all: build
 
@@ -64,6 +64,14 @@ test-course:
 	$(SETUP) test
 	@$(MAKE) --no-print-directory build
 	$(PYRUN) -m pytest -c harness/pytest.ini harness $(PYTEST_FLAGS) -m course $(ARGS)
+
+# What the kernel paths cost in guest instructions (docs/performance.md): every
+# lesson, or L=NN; fails when an operation is over its budget in harness/bench/.
+bench:
+	$(if $(L),$(call need_lesson))
+	$(SETUP) run
+	@$(MAKE) --no-print-directory build
+	$(PYRUN) $(TOOLS)/pios-bench --no-build $(if $(L),$(LDIR)) $(ARGS)
 
 # Grading (docs/grading.md): one submission, or a folder of them (BATCH=dir).
 grade:
@@ -156,6 +164,7 @@ help:
 	@echo "  make test            every lesson's tests;  make test L=02: one lesson (+ earlier tests)"
 	@echo "  make test L=10 STRETCH=1   the tests of lesson 10's stretch exercises (when you did one)"
 	@echo "  make test-course     every lesson's reference, starter and mutants through the grader"
+	@echo "  make bench [L=08]    guest instructions per kernel operation, checked against budgets"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make slides          render the Marp slide decks"
 	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"

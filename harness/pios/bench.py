@@ -73,13 +73,13 @@ class Command:
 COMMANDS = [
     Command("bench boot", 2, ("boot",)),
     Command("bench irq 400", 5, ("irq",)),
-    Command("bench vm 1000", 8, ("map-existing", "unmap-not-last", "map-new-quarter",
+    Command("bench vm 2000", 8, ("map-existing", "unmap-not-last", "map-new-quarter",
                                  "map-new-frame", "unmap-last")),
     Command("bench heap 2000", 8, ("kmalloc-32", "kmalloc-4096")),
     Command("bench yield 5000", 9, ("thread-switch",)),
     Command("bench syscall 10000", 10, ("null-syscall",)),
     Command("bench switch 2000", 10, ("process-switch",)),
-    Command("bench write 500", 10, ("write-64",)),
+    Command("bench write 200", 10, ("write-64",)),
     Command("bench spawn 20", 10, ("spawn-exit",)),
 ]
 

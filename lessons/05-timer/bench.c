@@ -7,10 +7,10 @@
  * an operation that takes T ns costs T instructions - the same on every run and
  * every host. (On a Pi the same commands time the real thing, in real ns.)
  *
- * Each figure is one line, "bench OP N: T ns" (N operations took T ns in all),
- * which the harness reads. Lesson 02 has one, the boot from reset to the shell;
- * lesson 05 adds an empty timer tick. Later lessons add their operations here,
- * not in the subsystems' files.
+ * Each figure is one line, "bench OP N: T ns" (N operations took T ns in all), which
+ * the harness reads. Lesson 02 has one, the boot from reset to the shell; lesson 05
+ * adds an empty timer tick. Later lessons add their operations here, not in the
+ * subsystems' files.
  */
 #include "bench.h"
 #include "arm.h"
@@ -29,24 +29,25 @@ static u32 now_us(void)
     return mmio_read(SYSTIMER_CLO);
 }
 
-/* ---- a stopwatch with a resolution of a few ns ------------------------------------ *
- * The timer ticks once a microsecond: a reading is up to 1 us late. So a stopwatch
- * starts just after a tick (spinning until the reading changes), and stops by
- * spinning until the next tick while counting the loop's turns: the time of the
- * turns, known from a calibration, comes off. One turn (a few instructions) is
- * what is left of the rounding. */
+/* ---- a stopwatch good to a few ns ---------------------------------------------------- *
+ * The timer ticks once a microsecond, so one reading can be up to 1 us late. The
+ * stopwatch starts just after a tick of the timer (spinning until the reading
+ * changes) and stops by spinning until the next tick, counting the loop's turns:
+ * their time, known from calibrate(), comes off. What is left of the rounding is
+ * less than one turn of the loop (a few instructions). */
 
 #define CALIBRATE_US 100
 
-static u32 spin_ns_x1000;       /* one turn of the loop below, in ns / 1000 */
-static u32 empty_ns;            /* what an empty start..stop measures */
+static u32 turn_ns;             /* one turn of spin_until()'s loop */
+static u32 empty_ns;            /* what the stopwatch measures around nothing */
 
-/* Spin until the reading changes: returns the new reading, *turns counts the loop. */
-static u32 next_tick(u32 *turns)
+/* Spin until the reading reaches `until`: returns the reading, *turns counts the
+ * loop. (A signed difference: an interrupt may carry the reading past `until`.) */
+static u32 spin_until(u32 until, u32 *turns)
 {
-    u32 t = now_us(), now, n = 0;
+    u32 now, n = 0;
 
-    while ((now = now_us()) == t)
+    while ((s32)((now = now_us()) - until) < 0)
         n++;
     *turns = n;
     return now;
@@ -55,42 +56,29 @@ static u32 next_tick(u32 *turns)
 static u32 stopwatch_start(void)
 {
     u32 turns;
-    return next_tick(&turns);
+    return spin_until(now_us() + 1, &turns);
 }
 
-/* ns since `start`, to within one turn of the spin loop. */
+/* ns since `start`, to within one turn of the loop. */
 static u32 stopwatch_ns(u32 start)
 {
-    u32 turns, end = next_tick(&turns);
-    return (end - start) * 1000 - turns * spin_ns_x1000 / 1000;
+    u32 turns, end = spin_until(now_us() + 1, &turns);
+    return (end - start) * 1000 - turns * turn_ns;
 }
 
-/* Time one turn of next_tick's loop over CALIBRATE_US us, and the stopwatch's own
- * cost, once. */
+/* Time a turn of spin_until()'s loop: a whole number of instructions, so of ns,
+ * whatever the phase the count started at. Then the stopwatch's own cost. */
 static void calibrate(void)
 {
-    u32 start, turns = 0, total = 0;
+    u32 start, turns, total = 0, s = irq_save();    /* no interrupt meanwhile */
 
-    if (spin_ns_x1000)
-        return;
     start = stopwatch_start();
-    while (now_us() - start < CALIBRATE_US)
-        turns++;
-    spin_ns_x1000 = CALIBRATE_US * 1000u * 1000u / turns;
+    spin_until(start + CALIBRATE_US, &turns);
+    turn_ns = (CALIBRATE_US * 1000 + turns / 2) / turns;
     for (int i = 0; i < 16; i++)
         total += stopwatch_ns(stopwatch_start());
     empty_ns = total / 16;
-}
-
-/* ---- the figures -------------------------------------------------------------------- */
-
-static u32 boot_end, boot_turns;
-
-void bench_boot_done(void)
-{
-    /* The timer started at 0 with the board: the boot took until the next tick,
-     * minus the turns spent waiting for it. */
-    boot_end = next_tick(&boot_turns);
+    irq_restore(s);
 }
 
 static void report(const char *op, u32 n, u32 ns)
@@ -98,10 +86,37 @@ static void report(const char *op, u32 n, u32 ns)
     kprintf("bench %s %u: %u ns\n", op, n, ns);
 }
 
+/* ---- the boot ------------------------------------------------------------------------- */
+
+static u32 boot_end, boot_turns;
+
+void bench_boot_done(void)
+{
+    /* The timer started at 0 with the board: the boot took until the next tick
+     * of the timer, minus the turns spent waiting for it. */
+    boot_end = spin_until(now_us() + 1, &boot_turns);
+}
+
 static void bench_boot(void)
 {
     calibrate();
-    report("boot", 1, boot_end * 1000 - boot_turns * spin_ns_x1000 / 1000);
+    report("boot", 1, boot_end * 1000 - boot_turns * turn_ns);
+}
+
+/* ---- lesson 05: an empty tick ------------------------------------------------------ */
+
+/* Wait for the next tick. With -icount sleep=off the WFI ends exactly at the
+ * tick's deadline, a fixed point of guest time: everything after it happens at
+ * the same guest time on every run, whenever the command's line arrived. */
+static void sync_tick(void)
+{
+    struct tick_stats before, now;
+
+    timer_tick_stats(&before);
+    do {
+        wfi();
+        timer_tick_stats(&now);
+    } while (now.ticks == before.ticks);
 }
 
 /* Exactly two instructions a turn, whatever the compiler would make of a C loop. */
@@ -113,15 +128,15 @@ static void spin(u32 turns)
 }
 
 /* bench irq N: what an empty tick costs - IRQ entry, the tick handler with nothing
- * due, the return. With the tick at TIMER_MAX_HZ, the same spin runs twice: with
- * IRQs masked, then taking them. The difference is the ticks' time; divided by
- * the ticks counted meanwhile, one tick. (timer_set_rate() restarts the period,
- * so the ticks fall at the same points of the spin on every run.) */
+ * due, the return. With the tick at TIMER_MAX_HZ, the same spin of about N tick
+ * periods runs twice: with IRQs masked, then taking them. The difference is the
+ * ticks' time; divided by the ticks counted meanwhile, one tick. */
 static void bench_irq(u32 n)
 {
     u32 turns = n * (SYSTIMER_HZ / TIMER_MAX_HZ) * 1000 / 2, start, masked, taken, s;
     struct tick_stats old, before, after;
 
+    sync_tick();
     calibrate();
     timer_tick_stats(&old);
     timer_set_rate(TIMER_MAX_HZ);
@@ -139,6 +154,8 @@ static void bench_irq(u32 n)
     report("irq", (u32)(after.ticks - before.ticks), taken - masked);
 }
 
+/* ---- the command ---------------------------------------------------------------------- */
+
 static int cmd_bench(int argc, char **argv, const char *args)
 {
     u32 n = 0;
@@ -153,8 +170,7 @@ static int cmd_bench(int argc, char **argv, const char *args)
         bench_irq(n);
         return 0;
     }
-    kprintf("usage: bench boot | bench irq TICKS (1-10000)\n");
+    kprintf("usage: bench boot | irq TICKS (1-10000)\n");
     return -1;
 }
-SHELL_COMMAND(bench, "boot | irq TICKS",
-              "what kernel paths cost: boot (reset to the shell), an empty tick", cmd_bench);
+SHELL_COMMAND(bench, "boot | irq T", "what kernel paths cost (make bench)", cmd_bench);
