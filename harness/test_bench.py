@@ -38,9 +38,9 @@ def run_bench(lesson, budgets, tmp_path):
     if budgets is not None:
         (d / f"{lesson.name}.json").write_text(json.dumps(budgets))
     r = subprocess.run([sys.executable, str(BENCH), lesson.name, "--only", "boot",
-                        "--no-build", "--budgets", str(d)],
+                        "--no-build", "--budgets", str(d), "--json-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=60)
-    figures = json.loads((lesson.build / "bench.json").read_text())["figures"]
+    figures = json.loads((tmp_path / f"{lesson.name}.json").read_text())["figures"]
     return r, figures["boot"]["per_op"]
 
 

@@ -212,6 +212,8 @@ def main(argv=None):
                     help="the folder of budget files (default: harness/bench)")
     ap.add_argument("--write-budgets", action="store_true",
                     help="write the budget files from this run's figures (+2 %%)")
+    ap.add_argument("--json-dir", default=None,
+                    help="write NN-name.json here (default: each lesson's build/bench.json)")
     ap.add_argument("--no-build", action="store_true", help="the kernels are built already")
     ap.add_argument("--jobs", type=int, default=2, help="kernels measured at once")
     args = ap.parse_args(argv)
@@ -232,7 +234,9 @@ def main(argv=None):
 
     def one(les):
         figs = measure(les, tuple(args.only))
-        (les.build / "bench.json").write_text(json.dumps(
+        out = Path(args.json_dir) / f"{les.name}.json" if args.json_dir else les.build / "bench.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(
             {"lesson": les.name, "unit": "guest instructions per operation",
              "qemu": " ".join(qemu.TEST_FLAGS), "figures": figs}, indent=2) + "\n")
         return figs
@@ -247,7 +251,7 @@ def main(argv=None):
                 failures.append(str(e))
     if results:
         print(table(results))
-        print("(JSON: lessons/NN-name/build/bench.json)")
+        print(f"(JSON: {args.json_dir + '/NN-name.json' if args.json_dir else 'lessons/NN-name/build/bench.json'})")
     for les in chosen:
         if les.name not in results:
             continue
