@@ -224,7 +224,7 @@ def main(argv=None):
         chosen = [resolve(s, found) for s in args.lessons] if args.lessons else found
     except ValueError as e:
         ap.error(str(e))
-    for les in [l for l in chosen if not commands_for(l)]:
+    for les in [l for l in chosen if not commands_for(l) and args.lessons]:
         print(f"piOS bench: {les.name} has no `bench` command (the shell comes in lesson 02)")
     chosen = [l for l in chosen if commands_for(l)]
     try:
