@@ -8,8 +8,8 @@
  * every host. (On a Pi the same commands time the real thing, in real ns.)
  *
  * Each figure is one line, "bench OP N: T ns" (N operations took T ns in all), which
- * the harness reads. Lesson 02 has one, the boot from reset to the shell. Later
- * lessons add their operations here, not in the subsystems' files.
+ * the harness reads. Lesson 02 has one, the boot from reset to the shell. Each
+ * lesson adds its operations here, not in the subsystems' files.
  */
 #include "bench.h"
 #include "arm.h"

@@ -9,7 +9,7 @@
  *
  * Each figure is one line, "bench OP N: T ns" (N operations took T ns in all), which
  * the harness reads. Lesson 02 has one, the boot from reset to the shell; lesson 05
- * adds an empty timer tick. Later lessons add their operations here, not in the
+ * adds an empty timer tick. Each lesson adds its operations here, not in the
  * subsystems' files.
  */
 #include "bench.h"

@@ -10,8 +10,8 @@
  * Each figure is one line, "bench OP N: T ns" (N operations took T ns in all), which
  * the harness reads. Lesson 02 has one, the boot from reset to the shell; lesson 05
  * adds an empty timer tick; lesson 08 mapping and unmapping pages and the heap;
- * lesson 09 `bench yield` (its loop is sched.c's). Later lessons add their
- * operations here, not in the subsystems' files.
+ * lesson 09 `bench yield` (its loop is sched.c's). Each lesson adds its operations
+ * here, not in the subsystems' files.
  */
 #include "bench.h"
 #include "arm.h"

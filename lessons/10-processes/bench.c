@@ -11,8 +11,8 @@
  * the harness reads. Lesson 02 has one, the boot from reset to the shell; lesson 05
  * adds an empty timer tick; lesson 08 mapping and unmapping pages and the heap;
  * lesson 09 `bench yield` (its loop is sched.c's); lesson 10 system calls, process
- * switches and spawning. Later lessons add their operations here, not in the
- * subsystems' files.
+ * switches and spawning. Each lesson adds its operations here, not in the
+ * subsystems' files. The user program `bench` prints lines of the same form in us.
  */
 #include "bench.h"
 #include "arm.h"
