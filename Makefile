@@ -31,8 +31,8 @@ override PYRUN := $(TOOLS)/pios-python
 # -n auto: one pytest worker per core (pytest-xdist).
 PYTEST_FLAGS ?= -n auto
 
-.PHONY: all build run debug qemu-gdb gdb test test-course diff diff-html clean slides setup help sdcard \
-        chainloader sdcard-loader install grade starter course gradescope carry lint pt mutants
+.PHONY: all build run debug qemu-gdb gdb test test-course bench diff diff-html clean slides setup help \
+        sdcard chainloader sdcard-loader install grade starter course gradescope carry lint pt mutants
 
 all: build
 
@@ -74,6 +74,14 @@ mutants:
 	$(SETUP) grade
 	@test -f harness/grading/mutants.py || { echo "piOS: make mutants needs the reference repository (harness/grading/mutants.py)" >&2; exit 1; }
 	$(PYRUN) $(TOOLS)/pios-mutants $(if $(MAP),--map) $(LDIR) $(ARGS)
+
+# What the kernel paths cost in guest instructions (docs/performance.md): every
+# lesson, or L=NN; fails when an operation is over its budget in harness/bench/.
+bench:
+	$(if $(L),$(call need_lesson))
+	$(SETUP) run
+	@$(MAKE) --no-print-directory build
+	$(PYRUN) $(TOOLS)/pios-bench --no-build $(if $(L),$(LDIR)) $(ARGS)
 
 # Grading (docs/grading.md): one submission, or a folder of them (BATCH=dir).
 grade:
@@ -199,6 +207,7 @@ help:
 	@echo "  make lint L=10       the CP15/barrier rules QEMU cannot show, checked in the kernel"
 	@echo "  make pt L=08 CMDS=\"map 0xb0000000\"  the page tables after the commands, drawn: build/pt.html"
 	@echo "  make mutants [L=05]  rerun the mutation campaign: every mutant graded, the kill rate"
+	@echo "  make bench [L=08]    guest instructions per kernel operation, checked against budgets"
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"

@@ -4,7 +4,10 @@ gcc and sanitizers:
 - common/format.c (the kprintf core) against the host C library's snprintf, on
   thousands of random cases (harness/unit/format_check.c says what it generates and
   what it leaves out); broken copies of format.c prove that the comparison can fail;
-- common/kstring.c's parse_u32 against Python's own reading of random strings.
+- common/kstring.c's parse_u32 against Python's own reading of random strings;
+- common/kstring.c's word-at-a-time memset, memcpy and memmove against a byte model
+  (harness/unit/kstring_check.c), at every alignment, with canaries around the
+  destination; a byte-at-a-time copy of them passes, a broken one fails.
 """
 
 import shutil
@@ -127,17 +130,23 @@ KSTRING_RENAMES = ["memset", "memcpy", "memmove", "memcmp", "strlen", "strcmp",
                    "strncmp", "strchr"]
 
 
+def compile_kstring(out, kstring_c, common):
+    """kstring.c (or a copy) compiled for the host, its standard names renamed."""
+    obj = out / "kstring.o"
+    r = run(["gcc", *SANITIZE, "-std=gnu11", "-fno-builtin", "-I", common,
+             *[f"-D{n}=kstring_{n}" for n in KSTRING_RENAMES],
+             "-c", kstring_c, "-o", obj])
+    if r.returncode != 0:
+        pytest.fail(f"compiling {kstring_c} for the host failed:\n{r.stderr}",
+                    pytrace=False)
+    return obj
+
+
 @pytest.fixture(scope="session")
 def parse_u32_check(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("parse_u32")
     common = root / "common"
-    obj = out / "kstring.o"
-    r = run(["gcc", *SANITIZE, "-std=gnu11", "-fno-builtin", "-I", common,
-             *[f"-D{n}=kstring_{n}" for n in KSTRING_RENAMES],
-             "-c", common / "kstring.c", "-o", obj])
-    if r.returncode != 0:
-        pytest.fail(f"compiling common/kstring.c for the host failed:\n{r.stderr}",
-                    pytrace=False)
+    obj = compile_kstring(out, common / "kstring.c", common)
     return compile_c(out / "parse_u32_check", [UNIT / "parse_u32_check.c", obj],
                      ["-I", str(common)], what="parse_u32_check")
 
@@ -220,3 +229,37 @@ def test_parse_u32_matches_its_contract(parse_u32_check, rng):
     # The random inputs must exercise both outcomes, or the test proves little.
     assert sum(a.startswith("ok") for a in answers) > len(inputs) // 4
     assert sum(a == "error" for a in answers) > len(inputs) // 10
+
+
+# ---- memset, memcpy, memmove --------------------------------------------------------
+
+def kstring_check(tmp_path, kstring_c, common):
+    obj = compile_kstring(tmp_path, kstring_c, common)
+    return compile_c(tmp_path / "kstring_check", [UNIT / "kstring_check.c", obj],
+                     ["-I", str(common)], what=f"kstring_check with {kstring_c}")
+
+
+def test_memset_memcpy_memmove_match_a_byte_model(root, tmp_path, rng):
+    exe = kstring_check(tmp_path, root / "common" / "kstring.c", root / "common")
+    r = run([exe, rng.randrange(2**31), CASES])
+    assert r.returncode == 0 and r.stdout == f"ok {CASES}\n", r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("bug", ["fill", "tail", "overrun"])
+def test_kstring_check_catches_a_broken_memset(root, tmp_path, rng, bug):
+    """The comparison can fail: the same file with a word loop that stores the wrong
+    fill, forgets the last bytes, or stores one word too many."""
+    src = (root / "common" / "kstring.c").read_text()
+    broken = {
+        "fill": ("* 0x01010101u", "* 0x01010100u"),
+        "tail": ("    for (; n; n--)\n        *d++ = (u8)c;", ""),
+        "overrun": ("for (; n >= sizeof(word_t); n -= sizeof(word_t), d += sizeof(word_t))\n"
+                    "        *(word_t *)d = fill;",
+                    "for (; n + sizeof(word_t) > sizeof(word_t); n -= n < sizeof(word_t) ? n : "
+                    "sizeof(word_t), d += sizeof(word_t))\n        *(word_t *)d = fill;"),
+    }[bug]
+    assert broken[0] in src, f"kstring.c changed: update this test's {bug!r} mutation"
+    copy = tmp_path / "kstring.c"
+    copy.write_text(src.replace(broken[0], broken[1], 1))
+    r = run([kstring_check(tmp_path, copy, root / "common"), rng.randrange(2**31), CASES])
+    assert r.returncode != 0, f"a memset with the {bug!r} bug passed:\n{r.stdout}"

@@ -6,6 +6,7 @@
  * .bss cleared) and adds what the UART driver chose.
  */
 #include "arm.h"
+#include "bench.h"
 #include "board.h"
 #include "exceptions.h"
 #include "irq.h"
@@ -56,5 +57,6 @@ void kernel_main(void)
     kprintf("piOS lesson " LESSON_NAME "\n");
     report_boot(nonzero);
     kprintf("Type 'help' for the commands.\n");
+    bench_boot_done();          /* for `bench boot` */
     shell_run();
 }

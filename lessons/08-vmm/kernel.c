@@ -7,6 +7,7 @@
  * .bss cleared) and adds what the UART driver chose.
  */
 #include "arm.h"
+#include "bench.h"
 #include "board.h"
 #include "exceptions.h"
 #include "irq.h"
@@ -81,5 +82,6 @@ void kernel_main(void)
     report_boot(nonzero);
     memory_init();
     kprintf("Type 'help' for the commands.\n");
+    bench_boot_done();          /* for `bench boot` */
     shell_run();
 }

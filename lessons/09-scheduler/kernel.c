@@ -8,6 +8,7 @@
  * .bss cleared) and adds what the UART driver chose.
  */
 #include "arm.h"
+#include "bench.h"
 #include "board.h"
 #include "exceptions.h"
 #include "irq.h"
@@ -84,5 +85,6 @@ void kernel_main(void)
     memory_init();
     sched_init();               /* this code becomes thread 0, the shell */
     kprintf("Type 'help' for the commands.\n");
+    bench_boot_done();          /* for `bench boot` */
     shell_run();
 }

@@ -60,6 +60,9 @@ void wake_all(struct waitq *wq);
 void mutex_lock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 
+/* bench yield N: time N thread switches each way (for bench.c's command). */
+int sched_bench_yield(u32 n);
+
 /* From the timer tick, and on the way out of every IRQ. */
 void sched_tick(void);
 void sched_irq_exit(void);

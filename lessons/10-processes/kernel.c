@@ -8,6 +8,7 @@
  * .bss cleared) and adds what the UART driver chose.
  */
 #include "arm.h"
+#include "bench.h"
 #include "board.h"
 #include "exceptions.h"
 #include "irq.h"
@@ -86,5 +87,6 @@ void kernel_main(void)
     sched_init();               /* this code becomes thread 0, the shell */
     proc_init();
     kprintf("Type 'help' for the commands.\n");
+    bench_boot_done();          /* for `bench boot` */
     shell_run();
 }
