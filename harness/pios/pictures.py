@@ -1,0 +1,639 @@
+"""The lesson pictures: SVG diagrams drawn from the code's own constants.
+
+Every address, size, bit position and field name in a picture is read from the
+code: a lesson's memlayout.h and other headers, common/board.h and common/arm.h
+(codefacts.Defines), or the lesson's built kernel (codefacts.symbols: the linker's
+placement of each part). Words (what a region is for) are the only thing written
+here. So a picture cannot drift from the code: `make pictures` redraws them all,
+and harness/test_pictures.py fails when a committed one differs from what this
+module draws now.
+
+Each picture is a function of a Lesson context; PICTURES lists them per lesson,
+with the file each is written to (lessons/NN-name/pictures/NAME.svg).
+"""
+
+from functools import cached_property
+from pathlib import Path
+
+from . import codefacts as C
+from .svg import FILL, GREY_INK, Svg, text_width
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hx(v, digits=8):
+    return f"0x{v:0{digits}X}"
+
+
+class Lesson:
+    def __init__(self, path, root=ROOT):
+        self.path, self.root = Path(path), Path(root)
+        self.name = self.path.name
+        self.d = C.lesson_defines(self.path, self.root)
+
+    @cached_property
+    def syms(self):
+        return C.symbols(self.path / "build" / "kernel.elf")
+
+    def sym(self, name):
+        assert name in self.syms, f"{self.name}: the kernel has no symbol {name}"
+        return self.syms[name]
+
+    def source(self, *names, elf=False):
+        """The files a picture is drawn from, for its header comment."""
+        files = sorted({str(self.d.where[n].relative_to(self.root)) for n in names})
+        if elf:
+            files.append(f"lessons/{self.name}/build/kernel.elf (symbols)")
+        return ", ".join(files)
+
+
+# ---- lesson 07: the virtual memory map --------------------------------------------
+
+def vmmap_07(L):
+    d = L.d
+    kb, pb, psize, pphys = d["KERNEL_BASE"], d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], \
+        d["PERIPHERAL_PHYS"]
+    fixed, vectors, page = d["FIXED_L2_BASE"], d["HIGH_VECTORS"], d["SMALL_PAGE_SIZE"]
+    split = 1 << (32 - d["TTBCR_N_2GB"])         # TTBR0 below, TTBR1 from here
+    kstart, kend = L.sym("__kernel_start"), L.sym("__kernel_end")
+    vec_pa = L.sym("__vectors_start") - kb
+    assert split == kb, "the kernel half starts where TTBR1's half does"
+
+    s = Svg(960, 720, "Lesson 07: the virtual memory map",
+            "Virtual addresses 0 to 4 GB on the left, where they go in physical memory on "
+            "the right: the kernel image at KERNEL_BASE + its physical address, the "
+            "peripherals at PERIPHERAL_BASE, the high vectors in the top megabyte.",
+            L.source("KERNEL_BASE", "PERIPHERAL_PHYS", "TTBCR_N_2GB", elf=True))
+    s.text(20, 30, "Lesson 07: the virtual memory map (memlayout.h)", size=18, bold=True)
+    s.text(210, 62, "virtual (4 GB)", size=15, bold=True, anchor="middle")
+    s.text(700, 62, "physical", size=15, bold=True, anchor="middle")
+
+    vx, vw = 110, 200
+    rows = [  # (start, end, height, fill, lines)
+        (0, kb, 120, "fault", ["user space", "nothing mapped yet:", "NULL faults"]),
+        (kb, kstart, 36, "fault", ["not mapped"]),
+        (kstart, kend, 64, "image", ["kernel image", "4 KB pages"]),
+        (kend, pb, 70, "fault", ["not mapped"]),
+        (pb, pb + psize, 64, "device", ["peripherals", "1 MB sections"]),
+        (pb + psize, fixed, 50, "fault", ["not mapped"]),
+        (fixed, vectors, 46, "fault", ["top megabyte: fixed_l2", "(no other page yet)"]),
+        (vectors, vectors + page, 34, "code", ["high vectors"]),
+        (vectors + page, 1 << 32, 30, "fault", ["not mapped"]),
+    ]
+    y = 80
+    ys = {}
+    for start, end, h, fill, lines in rows:
+        s.rect(vx, y, vw, h, fill=FILL[fill])
+        s.text(vx - 8, y + 5, hx(start), size=13, mono=True, anchor="end")
+        ty = y + h / 2 - (len(lines) - 1) * 9 + 5
+        for i, t in enumerate(lines):
+            s.text(vx + vw / 2, ty + i * 18, t, size=14, anchor="middle")
+        ys[start] = (y, y + h)
+        y += h
+    s.text(vx - 8, y + 5, hx((1 << 32) - 1), size=13, mono=True, anchor="end")
+    bottom = y
+
+    # Which table translates which half (TTBCR.N).
+    top_kernel = ys[kb][0]
+    for y0, y1, label in ((80, top_kernel, "TTBR0: user_l1"),
+                          (top_kernel, bottom, "TTBR1: kernel_l1")):
+        s.path([(vx + vw + 14, y0 + 3), (vx + vw + 22, y0 + 3), (vx + vw + 22, y1 - 3),
+                (vx + vw + 14, y1 - 3)])
+        s.text(vx + vw + 40, (y0 + y1) / 2, label, size=14, anchor="middle", rotate=True,
+               bold=True)
+
+    # Physical memory (not to scale either).
+    px, pw = 640, 180
+    phys = [
+        (0, kstart - kb, 50, "free", ["RAM"]),
+        (kstart - kb, kend - kb, 90, "image", ["kernel image", "(kernel.img)"]),
+        (kend - kb, pphys, 150, "free", ["RAM: the frame", "allocator's frames"]),
+        (pphys, pphys + psize, 64, "device", ["peripherals"]),
+    ]
+    y = 80
+    pys = {}
+    for start, end, h, fill, lines in phys:
+        s.rect(px, y, pw, h, fill=FILL[fill])
+        s.text(px + pw + 8, y + 5, hx(start), size=13, mono=True)
+        ty = y + h / 2 - (len(lines) - 1) * 9 + 5
+        for i, t in enumerate(lines):
+            s.text(px + pw / 2, ty + i * 18, t, size=14, anchor="middle")
+        pys[start] = (y, y + h)
+        y += h
+    s.text(px + pw + 8, y + 5, hx(pphys + psize), size=13, mono=True)
+
+    def arrow(vrow, prow, label, frac=0.5):
+        vy = (ys[vrow][0] + ys[vrow][1]) / 2
+        py = pys[prow][0] + (pys[prow][1] - pys[prow][0]) * frac
+        s.path([(vx + vw + 60, vy), (px - 90, vy), (px - 4, py)], arrow=True)
+        s.text(vx + vw + 66, vy - 7, label, size=13, fill=GREY_INK)
+
+    arrow(kstart, kstart - kb, "va - KERNEL_BASE", 0.35)
+    arrow(pb, pphys, "PERIPHERAL_PHYS")
+    arrow(vectors, kstart - kb, f".vectors page {hx(vec_pa, 5)}", 0.75)
+
+    y = bottom + 46
+    s.text(20, y, f"TTBCR.N = {d['TTBCR_N_2GB']}: addresses with bit 31 clear use TTBR0's "
+           "table, the others TTBR1's.", size=14)
+    s.text(20, y + 22, f"Not to scale. Kernel image {hx(kstart)}-{hx(kend - 1)} "
+           f"({(kend - kstart) // 1024} KB); peripherals {psize >> 20} MB; "
+           f"a section is {d['SECTION_SIZE'] >> 20} MB, a small page "
+           f"{d['SMALL_PAGE_SIZE'] // 1024} KB.", size=14)
+    s.height = s.legend(20, y + 56, ["image", "code", "device", "fault"], columns=2,
+                        col_width=420) + 6
+    return s
+
+
+# ---- lesson 07: the kernel image, part by part -----------------------------------
+
+def kernel_image_07(L):
+    d = L.d
+    kb = d["KERNEL_BASE"]
+    sym = L.sym
+    tables = sorted((sym(n), n) for n in ("fixed_l2", "image_l2", "user_l1", "kernel_l1"))
+    stacks = sorted((sym(n), n) for n in L.syms if n.endswith("_stack_top"))
+    parts = [  # (start, end, fill, name, what, rights)
+        (sym("__text_start"), sym("__vectors_start"), "code", "text",
+         ".text.boot, .text", "read-only, executable"),
+        (sym("__vectors_start"), sym("__text_end"), "code", "vectors",
+         ".vectors: also at HIGH_VECTORS", "read-only, executable"),
+        (sym("__rodata_start"), sym("__rodata_end"), "const", "rodata",
+         ".rodata, shell commands", "read-only, XN"),
+        (sym("__data_start"), tables[0][0], "data", "data, bss",
+         f".bss from {hx(sym('__bss_start'))}", "read/write, XN"),
+        (tables[0][0], sym("__pagetables_end"), "tables", "page tables",
+         ", ".join(n for _, n in tables), "read/write, XN"),
+        (sym("__pagetables_end"), sym("__kernel_end"), "data", "stacks",
+         stack_sizes(stacks, sym("__pagetables_end")), "read/write, XN"),
+    ]
+    assert sym("__text_end") == sym("__rodata_start"), "rodata follows the vectors page"
+    assert stacks and stacks[-1][0] == sym("__kernel_end"), "the stacks end the image"
+
+    s = Svg(1010, 170 + 64 * len(parts) + 70, "Lesson 07: the kernel image in 4 KB pages",
+            "Each part of the kernel image starts on a page boundary, so each gets its "
+            "own permissions: code read-only and executable, constants read-only and "
+            "never executable, everything else read/write and never executable.",
+            L.source("KERNEL_BASE", elf=True))
+    s.text(20, 30, "Lesson 07: the kernel image, part by part (kernel.ld)", size=18, bold=True)
+    s.text(20, 56, "Each part starts on a page boundary, so each has its own rights.",
+           size=14)
+    x, w, y = 170, 230, 104
+    s.text(x - 10, y - 10, "virtual", size=14, bold=True, anchor="end")
+    s.text(x + w + 10, y - 10, "physical", size=14, bold=True)
+    s.text(x + w + 130, y - 10, "what", size=14, bold=True)
+    s.text(x + w + 420, y - 10, "kernel may", size=14, bold=True)
+    for start, end, fill, name, what, rights in parts:
+        h = 64
+        s.rect(x, y, w, h, fill=FILL[fill])
+        s.text(x - 10, y + 5, hx(start), size=13, mono=True, anchor="end")
+        s.text(x + w + 10, y + 5, hx(start - kb), size=13, mono=True, fill=GREY_INK)
+        s.text(x + w / 2, y + 28, name, size=15, bold=True, anchor="middle")
+        s.text(x + w / 2, y + 48, f"{(end - start) // 1024} KB", size=13, anchor="middle")
+        s.text(x + w + 130, y + 37, what, size=13, mono=what.startswith("."))
+        s.text(x + w + 420, y + 37, rights, size=14)
+        y += h
+    s.text(x - 10, y + 5, hx(sym("__kernel_end")), size=13, mono=True, anchor="end")
+    s.text(x + w + 10, y + 5, hx(sym("__kernel_end") - kb), size=13, mono=True, fill=GREY_INK)
+    s.text(x + w + 130, y + 5, "__kernel_end", size=13, mono=True)
+    s.legend(20, y + 44, ["code", "const", "data", "tables"], columns=2, col_width=420)
+    return s
+
+
+def stack_sizes(tops, base):
+    """"SVC 16 KB, IRQ 4 KB, ..." from the *_stack_top symbols, lowest first."""
+    out = []
+    for top, name in tops:
+        out.append(f"{name.split('_')[0].upper()} {(top - base) // 1024} KB")
+        base = top
+    return ", ".join(out)
+
+
+# ---- lesson 07: the descriptors' bit fields ---------------------------------------
+
+BIT_W = 29          # pixels per bit in a descriptor strip
+
+# Field widths the architecture fixes and mmu.h does not spell out (its macros give
+# each field's lowest bit): the TEX, AP and domain fields [ARM ARM B4.7].
+FIELD_WIDTH = {"TEX": 3, "AP": 2, "domain": 4}
+# Bits mmu.h names no macro for, by what the ARM ARM calls them.
+UNNAMED = {"section": {19: "NS", 18: "0", 9: "P"},
+           "coarse": {9: "P", 4: "0", 3: "NS", 2: "0"},
+           "small": {}}
+
+
+def descriptor_fields(d, kind):
+    """[(high, low, label, macro, value or None)] of one descriptor, from mmu.h."""
+    def bit(label, macro):
+        hi, lo = C.field_bits(d[macro])
+        return (hi, lo, label, macro, None)
+
+    def fn(label, macro):
+        lo = C.field_bits(d.value(macro, 1))[1]
+        return (lo + FIELD_WIDTH[label] - 1, lo, label, macro + "()", None)
+
+    def typ(mask, value):
+        hi, lo = C.field_bits(d[mask])
+        return (hi, lo, "type", value, format(d[value] >> lo, f"0{hi - lo + 1}b"))
+
+    if kind == "section":
+        f = [bit("base", "PMD_SECT_BASE_MASK"), bit("nG", "PMD_SECT_NG"),
+             bit("S", "PMD_SECT_S"), bit("APX", "PMD_SECT_APX"), fn("TEX", "PMD_SECT_TEX"),
+             fn("AP", "PMD_SECT_AP"), fn("domain", "PMD_DOMAIN"), bit("XN", "PMD_SECT_XN"),
+             bit("C", "PMD_SECT_C"), bit("B", "PMD_SECT_B"), typ("PMD_TYPE_MASK", "PMD_TYPE_SECT")]
+    elif kind == "coarse":
+        f = [bit("L2 table base", "PMD_TABLE_BASE_MASK"), fn("domain", "PMD_DOMAIN"),
+             typ("PMD_TYPE_MASK", "PMD_TYPE_TABLE")]
+    else:
+        hi, lo = C.field_bits(d["PTE_TYPE_SMALL"])
+        f = [bit("page base", "PTE_BASE_MASK"), bit("nG", "PTE_NG"), bit("S", "PTE_S"),
+             bit("APX", "PTE_APX"), fn("TEX", "PTE_TEX"), fn("AP", "PTE_AP"),
+             bit("C", "PTE_C"), bit("B", "PTE_B"), (hi, lo, "type", "PTE_TYPE_SMALL", "1"),
+             bit("XN", "PTE_XN")]
+    used = set()
+    for hi, lo, label, *_ in f:
+        bits = set(range(lo, hi + 1))
+        assert not bits & used, f"{kind}: {label} overlaps another field"
+        used |= bits
+    for b, name in UNNAMED[kind].items():
+        assert b not in used, f"{kind}: bit {b} is {name} but mmu.h uses it"
+        f.append((b, b, name, None, None))
+        used.add(b)
+    assert used == set(range(32)), f"{kind}: bits {sorted(set(range(32)) - used)} unexplained"
+    return sorted(f, reverse=True)
+
+
+def strip(s, x, y, fields, title, note):
+    """One descriptor: bit numbers above, fields in the bar, macros below."""
+    h = 46
+    s.text(x, y - 34, title, size=15, bold=True)
+    s.text(x + 32 * BIT_W, y - 34, note, size=13, anchor="end", fill=GREY_INK)
+    below = 0
+    for hi, lo, label, macro, value in fields:
+        fx = x + (31 - hi) * BIT_W
+        fw = (hi - lo + 1) * BIT_W
+        s.rect(fx, y, fw, h, fill=FILL["fault"] if macro is None else "#ffffff")
+        s.text(fx + 3, y - 6, str(hi), size=12, fill=GREY_INK)
+        if hi != lo:
+            s.text(fx + fw - 3, y - 6, str(lo), size=12, anchor="end", fill=GREY_INK)
+        label_size = 14 if text_width(label, 14) < fw - 4 else 12
+        s.text(fx + fw / 2, y + (20 if value else 29), label, size=label_size, anchor="middle",
+               fill=INK_FOR(macro))
+        if value:
+            s.text(fx + fw / 2, y + 38, value, size=13, mono=True, anchor="middle")
+        if macro:
+            if text_width(macro, 12, mono=True) < fw - 6:
+                s.text(fx + fw / 2, y + h + 18, macro, size=12, mono=True, anchor="middle")
+            else:
+                s.text(fx + fw / 2 + 4, y + h + 8, macro, size=12, mono=True, anchor="end",
+                       rotate=True)
+                below = max(below, text_width(macro, 12, mono=True))
+    return y + h + max(below + 14, 30)
+
+
+def INK_FOR(macro):
+    return GREY_INK if macro is None else "#1a1a1a"
+
+
+def descriptors_07(L):
+    d = L.d
+    kinds = [("section", "L1 entry: section (1 MB)", "bits 1:0 = PMD_TYPE_SECT"),
+             ("coarse", "L1 entry: pointer to an L2 table (coarse page table)",
+              "bits 1:0 = PMD_TYPE_TABLE"),
+             ("small", "L2 entry: small page (4 KB), SCTLR.XP = 1", "bit 1 set; bit 0 is XN")]
+    fields = {k: descriptor_fields(d, k) for k, _, _ in kinds}
+    s = Svg(32 * BIT_W + 60, 10, "Lesson 07: L1 and L2 descriptors, bit by bit",
+            "The three descriptor formats piOS uses, each field with its bits and the mmu.h "
+            "macro that builds it.", L.source("PMD_TYPE_SECT", "PTE_XN"))
+    s.text(30, 30, "Lesson 07: the descriptors, bit by bit (mmu.h)", size=18, bold=True)
+    y = 100
+    for k, title, note in kinds:
+        y = strip(s, 30, y, fields[k], title, note) + 56
+    s.rect(30, y - 40, 18, 14, fill=FILL["fault"], sw=1)
+    s.text(56, y - 28, "grey: a bit mmu.h has no macro for (piOS leaves it 0)", size=13)
+    s.height = round(y - 10)
+    return s
+
+
+# ---- lesson 07: walking one address -------------------------------------------------
+
+def walk_07(L):
+    d = L.d
+    kb = d["KERNEL_BASE"]
+    offset_example = 0x123
+    va = L.sym("__rodata_start") + offset_example
+    l1i, l2i = d.value("L1_INDEX", va), d.value("L2_INDEX", va)
+    page_mask = d["SMALL_PAGE_SIZE"] - 1
+    off = va & page_mask
+    l1_hi = 31
+    l1_lo = 32 - d.value("L1_INDEX", 0xFFFFFFFF).bit_length()      # L1_INDEX: va >> 20
+    assert d.value("L1_INDEX", 0xFFFFFFFF) == d["L1_ENTRIES"] - 1
+    l2_lo = C.field_bits(d["SMALL_PAGE_SIZE"])[1]
+    l2_hi = l1_lo - 1
+    assert d.value("L2_INDEX", 0xFFFFFFFF) == d["L2_ENTRIES"] - 1
+    assert (d["L2_ENTRIES"] - 1).bit_length() == l2_hi - l2_lo + 1
+    l1_pa = L.sym("kernel_l1") - kb
+    ttbr1 = l1_pa | d["TTBR_WALK_CACHED"]
+    l1e_pa = l1_pa + 4 * l1i
+    l2_pa = L.sym("image_l2") - kb + (l1i - d.value("L1_INDEX", L.sym("__kernel_start"))) \
+        * d["L2_TABLE_SIZE"]
+    l1e = l2_pa | d["L1_TABLE"]
+    l2e_pa = l2_pa + 4 * l2i
+    page_pa = (va - kb) & ~page_mask
+    pa = page_pa | off
+
+    s = Svg(1000, 600, "Lesson 07: walking a virtual address through the tables",
+            f"The MMU translates {hx(va)}: TTBR1 gives the L1 table, the top 12 bits "
+            "index it, the entry points to an L2 table, the next 8 bits index that, the "
+            "entry gives the page, the low 12 bits are the offset.",
+            L.source("L1_INDEX", "KERNEL_BASE", "TTBR_WALK_CACHED", "L1_TABLE", elf=True))
+    s.text(20, 30, f"Lesson 07: the MMU walks va = {hx(va)} (in .rodata)", size=18, bold=True)
+
+    # The virtual address, split.
+    bw, bx, by = 24, 116, 90
+    fields = [(l1_hi, l1_lo, "L1 index", l1i, 3, "code"),
+              (l2_hi, l2_lo, "L2 index", l2i, 2, "const"),
+              (l2_lo - 1, 0, "offset in the page", off, 3, "data")]
+    s.text(bx - 10, by + 30, "va", size=15, bold=True, anchor="end")
+    centers = {}
+    for hi, lo, label, v, digits, fill in fields:
+        fx, fw = bx + (31 - hi) * bw, (hi - lo + 1) * bw
+        s.rect(fx, by, fw, 44, fill=FILL[fill])
+        s.text(fx + 3, by - 6, str(hi), size=12, fill=GREY_INK)
+        s.text(fx + fw - 3, by - 6, str(lo), size=12, fill=GREY_INK, anchor="end")
+        s.text(fx + fw / 2, by + 19, label, size=14, anchor="middle")
+        s.text(fx + fw / 2, by + 37, hx(v, digits), size=14, mono=True, anchor="middle",
+               bold=True)
+        centers[label] = fx + fw / 2
+    s.text(20, 52, "The fields are mmu.h's L1_INDEX(va) and L2_INDEX(va). Tables, entries "
+           "and pages are at physical addresses.", size=14)
+
+    # Registers and tables: every address below is physical.
+    ty = by + 190
+
+    def table(x, w, title, sub, rows, hit):
+        s.text(x, ty - 30, title, size=15, bold=True)
+        s.text(x, ty - 12, sub, size=13, mono=True)
+        rh = 30
+        for i, (idx, body) in enumerate(rows):
+            fill = FILL["note"] if i == hit else "#ffffff"
+            s.rect(x, ty + i * rh, w, rh, fill=fill)
+            s.text(x + 6, ty + i * rh + 20, idx, size=13, mono=True, bold=(i == hit))
+            s.text(x + 70, ty + i * rh + 20, body, size=13, mono=True)
+        return ty + hit * rh + rh / 2
+
+    s.rect(20, ty, 170, 60, fill=FILL["reg"])
+    s.text(30, ty + 24, "TTBR1", size=15, bold=True)
+    s.text(30, ty + 46, hx(ttbr1), size=14, mono=True)
+    s.text(20, ty + 82, "kernel_l1's physical", size=13)
+    s.text(20, ty + 100, "address | TTBR_WALK_CACHED", size=13)
+
+    x1, x2, x3 = 250, 520, 790
+    l1_row = table(x1, 220, "L1: kernel_l1 (16 KB)", f"at {hx(l1_pa)}",
+                   [("[0x000]", "..."), (f"[{hx(l1i, 3)}]", hx(l1e)), ("", "..."),
+                    ("[0xFFF]", "...")], 1)
+    l2_row = table(x2, 220, "L2: image_l2 (1 KB)", f"at {hx(l2_pa)}",
+                   [("[0x00]", "..."), (f"[{hx(l2i, 2)}]", "small page"), ("", "..."),
+                    ("[0xFF]", "...")], 1)
+    s.text(x3, ty - 30, "the 4 KB page", size=15, bold=True)
+    s.text(x3, ty - 12, f"at {hx(page_pa)}", size=13, mono=True)
+    s.rect(x3, ty, 190, 120, fill=FILL["const"])
+    s.rect(x3, ty + 60, 190, 26, fill=FILL["note"])
+    s.text(x3 + 6, ty + 78, f"+{hx(off, 3)}: pa {hx(pa)}", size=13, mono=True, bold=True)
+
+    # Arrows: TTBR1 to the table, index fields to their rows, entry to the next table.
+    s.path([(190, ty + 30), (x1 - 4, ty + 6)], arrow=True)
+    s.path([(centers["L1 index"], by + 44), (centers["L1 index"], by + 96), (x1 + 110, by + 96),
+            (x1 + 110, ty - 46)], arrow=True)
+    s.text(x1 + 118, by + 120, f"+ 4 x {hx(l1i, 3)}", size=13, mono=True)
+    s.path([(centers["L2 index"], by + 44), (centers["L2 index"], by + 80), (x2 + 110, by + 80),
+            (x2 + 110, ty - 46)], arrow=True)
+    s.text(x2 + 118, by + 120, f"+ 4 x {hx(l2i, 2)}", size=13, mono=True)
+    s.path([(centers["offset in the page"], by + 44), (centers["offset in the page"], by + 64),
+            (x3 + 160, by + 64), (x3 + 160, ty - 46)], arrow=True)
+    s.text(x3 + 40, by + 120, f"+ {hx(off, 3)}", size=13, mono=True)
+    s.path([(x1 + 220, l1_row), (x2 - 4, ty + 4)], arrow=True)
+    s.path([(x2 + 220, l2_row), (x3 - 4, ty + 4)], arrow=True)
+
+    y = ty + 160
+    s.text(x1, y, f"entry at {hx(l1e_pa)}:", size=13, mono=True)
+    s.text(x1, y + 20, "type 01: an L2 table,", size=13)
+    s.text(x1, y + 38, f"base {hx(l2_pa)}, domain 0", size=13)
+    s.text(x2, y, f"entry at {hx(l2e_pa)}:", size=13, mono=True)
+    s.text(x2, y + 20, "type 1x: a small page,", size=13)
+    s.text(x2, y + 38, f"base {hx(page_pa)}, XN", size=13)
+    s.text(x3, y, f"pa = {hx(page_pa)}", size=13, mono=True)
+    s.text(x3, y + 20, f"   | {hx(off, 3)}", size=13, mono=True)
+    s.text(x3, y + 38, f"   = {hx(pa)}", size=13, mono=True, bold=True)
+    s.text(20, y + 84, "Every address the walk reads is physical: the MMU does not translate "
+           "its own reads. The TLB keeps the result,", size=14)
+    s.text(20, y + 104, "so the walk happens only on a TLB miss.", size=14)
+    return s
+
+
+# ---- lesson 08: the scratch page ---------------------------------------------------
+
+def _box(s, x, y, w, h, lines, fill="#ffffff", size=14, bold_first=False):
+    s.rect(x, y, w, h, fill=FILL.get(fill, fill), rx=6)
+    ty = y + h / 2 - (len(lines) - 1) * (size + 4) / 2 + size / 3
+    for i, t in enumerate(lines):
+        s.text(x + w / 2, ty + i * (size + 4), t, size=size, anchor="middle",
+               bold=bold_first and i == 0)
+
+
+def scratch_08(L):
+    d = L.d
+    kb, fixed, vectors = d["KERNEL_BASE"], d["FIXED_L2_BASE"], d["HIGH_VECTORS"]
+    slots = [d.value("SCRATCH_VA", n) for n in range(d["SCRATCH_PAGES"])]
+    assert all(d.value("L1_INDEX", v) == d.value("L1_INDEX", fixed) for v in slots + [vectors])
+    fixed_va = L.sym("fixed_l2")
+    fixed_pa = fixed_va - kb
+    top = d.value("L1_INDEX", fixed)
+    l1e = fixed_pa | d["L1_TABLE"]
+    last = d["L2_ENTRIES"] - 1
+
+    s = Svg(1090, 600, "Lesson 08: the scratch page, the catch-22 and the way out",
+            "Left: to write a new L2 table the kernel needs a mapping, and a mapping may need "
+            "a new L2 table. Right: the top megabyte's L2 table, fixed_l2, is part of the "
+            "kernel image and always mapped; two of its entries are scratch pages that can "
+            "point at any frame for a moment.",
+            L.source("SCRATCH_VA", "FIXED_L2_BASE", "L1_TABLE", elf=True))
+    s.text(20, 30, "Lesson 08: the scratch page", size=18, bold=True)
+
+    # Left: the loop.
+    s.text(20, 66, "The catch-22", size=16, bold=True)
+    bx, bw, bh = 40, 380, 62
+    steps = [["vmm_map(va, pa)", "L1[L1_INDEX(va)] is a fault entry:", "the megabyte needs an L2 table"],
+             ["pmm_alloc(): a frame for it", "a physical address, full of garbage"],
+             ["zero the table before L1 points at it", "but a store needs a virtual address"],
+             ["map the frame at some virtual page", "whose megabyte may have no L2 table"]]
+    ys = [84, 186, 288, 390]
+    for y, lines in zip(ys, steps):
+        _box(s, bx, y, bw, bh + (8 if len(lines) == 3 else 0), lines, size=14, bold_first=True)
+    for y0, y1 in zip(ys, ys[1:]):
+        s.line(bx + bw / 2, y0 + bh + (8 if y0 == ys[0] else 0), bx + bw / 2, y1 - 2, arrow=True)
+    s.path([(bx + bw, ys[3] + bh / 2), (bx + bw + 30, ys[3] + bh / 2),
+            (bx + bw + 30, ys[1] + bh / 2), (bx + bw + 4, ys[1] + bh / 2)], arrow=True,
+           stroke="#b03030", sw=2)
+    s.text(bx + bw + 22, (ys[1] + ys[3] + bh) / 2, "again", size=14, fill="#b03030",
+           rotate=True, anchor="middle", bold=True)
+    s.text(bx, ys[3] + bh + 34, "Every way to write the new table needs a mapping,", size=14)
+    s.text(bx, ys[3] + bh + 54, "and a mapping may need a new table.", size=14)
+
+    # Right: kernel_l1's top entry, fixed_l2 and its scratch entries.
+    rx = 520
+    s.text(rx, 66, "The way out: an L2 entry that always exists", size=16, bold=True)
+    s.text(rx, 96, "kernel_l1", size=14, bold=True)
+    s.rect(rx, 104, 170, 30, fill=FILL["tables"])
+    s.text(rx + 6, 124, f"[{hx(top, 3)}] {hx(l1e)}", size=13, mono=True)
+    s.text(rx, 152, f"FIXED_L2_BASE {hx(fixed)}", size=13, mono=True)
+
+    fx, fw = 730, 320
+    s.text(fx, 96, "fixed_l2 (1 KB)", size=14, bold=True)
+    s.text(fx, 112 + 2, f"at {hx(fixed_pa)}, in the image", size=13, mono=False)
+    rows = []
+    prev = 0
+    marks = [(d.value("L2_INDEX", v), f"SCRATCH_VA({n})", hx(v), "scratch")
+             for n, v in enumerate(slots)]
+    marks.append((d.value("L2_INDEX", vectors), "HIGH_VECTORS", hx(vectors), "code"))
+    for idx, name, addr, fill in sorted(marks):
+        if idx > prev:
+            rows.append((f"[{hx(prev, 2)}-{hx(idx - 1, 2)}]", "fault", "fault"))
+        rows.append((f"[{hx(idx, 2)}]", f"{name} {addr}", fill))
+        prev = idx + 1
+    if prev <= last:
+        rows.append((f"[{hx(prev, 2)}-{hx(last, 2)}]", "fault", "fault"))
+    ry, rh = 124, 34
+    centres = {}
+    for idx, label, fill in rows:
+        s.rect(fx, ry, fw, rh, fill=FILL[fill])
+        s.text(fx + 6, ry + 22, idx, size=13, mono=True)
+        s.text(fx + 96, ry + 22, label, size=13, mono=label != "fault",
+               fill=GREY_INK if label == "fault" else "#1a1a1a")
+        centres[label.split()[0]] = ry + rh / 2
+        ry += rh
+    s.path([(rx + 170, 119), (fx - 4, 128)], arrow=True)
+
+    # Where the entries point.
+    ay = ry + 60
+    _box(s, fx + 40, ay, fw - 40, 78, ["any frame, for a moment:", "a new L2 table to zero,",
+                             "an L2 table to edit"], fill="free", size=13)
+    for n in range(len(slots)):
+        cy = centres[f"SCRATCH_VA({n})"]
+        s.path([(fx + fw, cy), (fx + fw + 10 + 6 * n, cy), (fx + fw + 10 + 6 * n, ay + 20 + 12 * n),
+                (fx + fw + 2, ay + 20 + 12 * n)], arrow=True, dash="6 4")
+    vy = centres["HIGH_VECTORS"]
+    s.text(rx, vy - 6, "the .vectors page", size=13)
+    s.text(rx, vy + 12, "(lesson 07)", size=13)
+    s.line(fx, vy, rx + 124, vy, arrow=True)
+
+    ny = ay + 112
+    for i, line in enumerate([
+            "fixed_l2 is part of the kernel image, always mapped",
+            f"(at virtual {hx(fixed_va)}): the kernel writes its entries",
+            "with plain stores. Pointing a scratch page at a frame",
+            "never needs a new mapping: the loop is broken."]):
+        s.text(rx, ny + i * 20, line, size=14)
+    s.height = ny + 4 * 20 + 50
+    s.legend(20, s.height - 30, ["tables", "scratch", "code", "fault"], columns=4,
+             col_width=[150, 340, 240])
+    return s
+
+
+def l2_frames_08(L):
+    d = L.d
+    page, table = d["PAGE_SIZE"], d["L2_TABLE_SIZE"]
+    quarters = d["L2_QUARTERS"]
+    assert quarters * table == page
+    heap_mb = d.value("L1_INDEX", d["HEAP_BASE"])
+    entries = d["L2_ENTRIES"]
+    flag = d["L1_TABLE"]
+
+    s = Svg(1040, 470, "Lesson 08: four 1 KB L2 tables in one 4 KB frame",
+            "An L2 table is 1 KB; a frame is 4 KB. vmm.c keeps l2_frames[], each frame with a "
+            "mask of the quarters that hold a table; L1 entries point at the quarters.",
+            L.source("L2_QUARTERS", "L2_TABLE_SIZE", "PAGE_SIZE", "HEAP_BASE", "L1_TABLE"))
+    s.text(20, 30, f"Lesson 08: {quarters} L2 tables of {table // 1024} KB in one "
+           f"{page // 1024} KB frame", size=18, bold=True)
+
+    fx, fw, qh = 430, 350, 78
+    fy = 110
+    s.text(fx, fy - 14, "a frame from pmm_alloc(), at pa", size=14, bold=True)
+    used_bits = 0b11
+    owners = [f"megabyte {hx(heap_mb, 3)} (HEAP_BASE)", "another megabyte m"]
+    for q in range(quarters):
+        y = fy + q * qh
+        busy = q < len(owners)
+        s.rect(fx, y, fw, qh, fill=FILL["tables"] if busy else FILL["free"])
+        s.text(fx - 8, y + 18, f"pa + {hx(q * table, 3)}", size=13, mono=True, anchor="end")
+        if busy:
+            s.text(fx + fw / 2, y + 32, f"L2 table of {owners[q]}", size=14, anchor="middle")
+            s.text(fx + fw / 2, y + 54, f"{entries} entries x 4 bytes", size=13,
+                   anchor="middle", fill=GREY_INK)
+        else:
+            s.text(fx + fw / 2, y + 44, "free quarter", size=14, anchor="middle",
+                   fill=GREY_INK)
+    s.text(fx - 8, fy + quarters * qh + 5, f"pa + {hx(page, 4)}", size=13, mono=True,
+           anchor="end")
+
+    # L1 entries pointing at the quarters.
+    lx = 20
+    s.text(lx, fy - 14, "kernel_l1", size=14, bold=True)
+    for q, name in enumerate([f"[{hx(heap_mb, 3)}]", "[m]"]):
+        y = fy + q * qh + 14
+        s.rect(lx, y, 240, 34, fill=FILL["tables"])
+        s.text(lx + 6, y + 22, f"{name} pa + {hx(q * table, 3)} | {hx(flag, 3)}", size=13,
+               mono=True)
+        s.path([(lx + 240, y + 17), (fx - 4, fy + q * qh + qh / 2)], arrow=True)
+    s.text(lx, fy + 2 * qh + 40, f"L1_TABLE = {hx(flag, 3)}: an L2 table, domain 0", size=13)
+    hi, lo = C.field_bits(d["PMD_TABLE_BASE_MASK"])
+    s.text(lx, fy + 2 * qh + 60, f"(bits {hi}:{lo} hold a {table // 1024} KB-aligned address)",
+           size=13)
+
+    # The bookkeeping.
+    bx = 830
+    s.text(bx, fy - 14, "l2_frames[i]", size=14, bold=True)
+    s.rect(bx, fy, 180, 34, fill=FILL["reg"])
+    s.text(bx + 6, fy + 22, "pa", size=13, mono=True)
+    s.rect(bx, fy + 34, 180, 34, fill=FILL["reg"])
+    s.text(bx + 6, fy + 56, "used = 0b" + format(used_bits, f"0{quarters}b"), size=13,
+           mono=True)
+    s.text(bx, fy + 94, "bit q: quarter q", size=13)
+    s.text(bx, fy + 112, "holds a table", size=13)
+    s.text(bx, fy + 140, f"{d['L2_FRAMES_MAX']} frames:", size=13)
+    s.text(bx, fy + 158, f"{d['L2_FRAMES_MAX'] * quarters} tables", size=13)
+
+    y = fy + quarters * qh + 44
+    for i, line in enumerate([
+            "A new table takes the first free quarter of a frame in use; a new frame only "
+            "when every quarter is taken.",
+            "A table whose last page is unmapped gives its quarter back; the last quarter "
+            "gives the frame back."]):
+        s.text(20, y + i * 22, line, size=14)
+    s.legend(20, y + 60, ["tables", "free"], columns=2, col_width=300)
+    s.height = y + 80
+    return s
+
+
+PICTURES = {
+    "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
+               "walk.svg": walk_07, "descriptors.svg": descriptors_07},
+    "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08},
+}
+
+
+def draw(lesson_path, name, root=ROOT):
+    """The SVG text of one picture, as this module draws it now."""
+    lesson = Lesson(lesson_path, root)
+    return PICTURES[lesson.name][name](lesson).render()
+
+
+def pictures(root=ROOT, lessons=None):
+    """[(lesson folder, picture file name, output path)] for the lessons given (names)."""
+    out = []
+    for lesson, names in sorted(PICTURES.items()):
+        if lessons and lesson not in lessons:
+            continue
+        folder = Path(root) / "lessons" / lesson
+        if folder.is_dir():
+            out += [(folder, n, folder / "pictures" / n) for n in names]
+    return out
