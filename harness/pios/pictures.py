@@ -614,10 +614,132 @@ def l2_frames_08(L):
     return s
 
 
+# ---- lesson 10: a process's address space ------------------------------------------
+
+def user_link_address(lesson_path):
+    """Where user programs are linked: the first `. = ADDR;` of user/user.ld."""
+    import re
+    text = (Path(lesson_path) / "user" / "user.ld").read_text()
+    m = re.search(r"^\s*\.\s*=\s*(0x[0-9A-Fa-f]+)\s*;", text, re.M)
+    assert m, "user/user.ld sets no link address"
+    return int(m.group(1), 16)
+
+
+def addrspace_10(L):
+    d = L.d
+    page = d["PAGE_SIZE"]
+    top, stack_top = d["USER_TOP"], d["USER_STACK_TOP"]
+    stack_low = stack_top - d["USER_STACK_PAGES"] * page
+    text = user_link_address(L.path)
+    kb, vmm, vmm_end = d["KERNEL_BASE"], d["VMM_BASE"], d["VMM_END"]
+    win, win_size = d["USER_L1_WINDOW"], d["USER_L1_WINDOW_SIZE"]
+    pb, psize, fixed = d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], d["FIXED_L2_BASE"]
+    assert top == kb == 1 << (32 - d["TTBCR_N_2GB"])
+    asid_bits = d["ASID_MAX"].bit_length()
+    user_l1 = d["L1_USER_ENTRIES"] * 4
+    kernel_l1 = d["L1_ENTRIES"] * 4
+
+    s = Svg(1120, 10, "Lesson 10: a process's address space, TTBR0, TTBR1 and the ASID",
+            "The kernel half above 0x80000000 is translated through TTBR1 by kernel_l1, the same "
+            "for every process, with global pages. The user half is each process's own 8 KB "
+            "table in TTBR0, with non-global pages tagged in the TLB with the ASID in CONTEXTIDR.",
+            L.source("USER_TOP", "ASID_MAX", "L1_USER_ENTRIES", "KERNEL_BASE") +
+            f", lessons/{L.name}/user/user.ld")
+    s.text(20, 30, "Lesson 10: two processes, one kernel", size=18, bold=True)
+
+    ax, cw, gap = 130, 210, 30
+    bx = ax + cw + gap
+    # The kernel half: one band across both processes.
+    krows = [(fixed, (1 << 32), "fixed L2: scratch pages, vectors", "tables"),
+             (pb, pb + psize, "peripherals", "device"),
+             (win, win + win_size, "processes' L1 tables (window)", "tables"),
+             (vmm, win, "kernel heap, VMM mappings", "data"),
+             (kb, kb + (1 << 20), "kernel image", "image")]
+    y = 90
+    s.text(ax + cw + gap / 2, y - 14, "kernel half: the same in every process", size=14,
+           bold=True, anchor="middle")
+    kernel_top = y
+    for start, end, label, fill in krows:
+        h = 34
+        s.rect(ax, y, 2 * cw + gap, h, fill=FILL[fill])
+        s.text(ax - 8, y + h - 6, hx(start), size=13, mono=True, anchor="end")
+        s.text(ax + cw + gap / 2, y + 22, label, size=14, anchor="middle")
+        y += h + (10 if start != kb else 0)
+    kernel_bottom = y
+    s.line(20, y + 14, ax + 2 * cw + gap + 10, y + 14, dash="6 4", stroke=GREY_INK)
+    s.text(20, y + 32, f"{hx(kb)}: VA bit 31 picks TTBR1 above, TTBR0 below", size=13,
+           fill=GREY_INK)
+
+    urows = [(stack_top, top, 30, "fault", "not mapped"),
+             (stack_low, stack_top, 50, "user", f"stack, {d['USER_STACK_PAGES']} pages"),
+             (None, stack_low, 96, "fault", "not mapped"),
+             (None, None, 44, "user", "heap (sbrk)"),
+             (None, None, 40, "user", "data, bss: RW, XN"),
+             (text, None, 44, "user", "text, rodata: RO"),
+             (0, text, 40, "fault", "page 0 up: NULL faults")]
+    uy0 = y + 60
+    for col, name in ((ax, "process B (waiting)"), (bx, "process A (running)")):
+        s.text(col + cw / 2, uy0 - 10, name, size=14, bold=True, anchor="middle")
+        y = uy0
+        for start, end, h, fill, label in urows:
+            s.rect(col, y, cw, h, fill=FILL[fill])
+            s.text(col + cw / 2, y + h / 2 + 5, label, size=14, anchor="middle")
+            if col == ax and start is not None:
+                s.text(ax - 8, y + h, hx(start), size=13, mono=True, anchor="end")
+            y += h
+    s.text(ax - 8, uy0 + 10, hx(top - 1), size=13, mono=True, anchor="end")
+
+    # The registers, and where they point.
+    rx = bx + cw + 50
+    for name, what, ty, to in (
+            ("TTBR1", f"kernel_l1: {kernel_l1 // 1024} KB, for everyone",
+             (kernel_top + kernel_bottom) / 2, ax + 2 * cw + gap),
+            ("TTBR0", f"A's L1: {user_l1 // 1024} KB, A's own", uy0 + 40, bx + cw)):
+        s.rect(rx, ty - 24, 110, 48, fill=FILL["reg"])
+        s.text(rx + 55, ty + 6, name, size=15, bold=True, anchor="middle")
+        s.text(rx + 122, ty + 6, what, size=14)
+        s.line(rx, ty, to + 4, ty, arrow=True)
+    s.text(rx + 122, uy0 + 64, "(B's waits in the window)", size=13, fill=GREY_INK)
+
+    # CONTEXTIDR: the pid above the ASID.
+    cy = uy0 + 130
+    s.text(rx, cy - 26, "CONTEXTIDR", size=15, bold=True)
+    bw = 14
+    for hi, lo, label, fill in ((31, asid_bits, "PROCID: A's pid", "reg"),
+                                (asid_bits - 1, 0, "ASID: A's", "note")):
+        fx, fw = rx + (31 - hi) * bw, (hi - lo + 1) * bw
+        s.rect(fx, cy + 6, fw, 36, fill=FILL[fill])
+        s.text(fx + 3, cy, str(hi), size=12, fill=GREY_INK)
+        s.text(fx + fw - 3, cy, str(lo), size=12, fill=GREY_INK, anchor="end")
+        s.text(fx + fw / 2, cy + 29, label, size=13, anchor="middle")
+
+    # The TLB.
+    y = cy + 100
+    tw = 32 * bw
+    s.text(rx, y - 10, "the TLB holds entries of both", size=15, bold=True)
+    for i, (tag, what, fill) in enumerate((
+            ("global", "a kernel page: matches any ASID", "data"),
+            ("nG, A's ASID", "a page of A: only while A runs", "user"),
+            ("nG, B's ASID", "a page of B: only while B runs", "user"))):
+        ry = y + i * 34
+        s.rect(rx, ry, tw, 34, fill=FILL[fill])
+        s.text(rx + 8, ry + 22, tag, size=13, mono=True)
+        s.text(rx + 124, ry + 22, what, size=13)
+    s.text(rx, y + 3 * 34 + 24, "A switch loads TTBR0 and the ASID: no TLB", size=14)
+    s.text(rx, y + 3 * 34 + 44, "flush; B's entries wait, unseen.", size=14)
+
+    s.width = rx + tw + 20
+    ly = max(uy0 + sum(r[2] for r in urows), y + 3 * 34 + 44) + 40
+    s.height = s.legend(20, ly, ["image", "data", "tables", "device", "user", "fault"],
+                        columns=3, col_width=[300, 260, 260]) + 6
+    return s
+
+
 PICTURES = {
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07},
     "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08},
+    "10-processes": {"address-space.svg": addrspace_10},
 }
 
 

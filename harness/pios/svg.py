@@ -32,7 +32,7 @@ FILL = {
     "reg": "#dfe7ee",         # a CPU register
 }
 LEGEND = {
-    "image": "the kernel image (its parts: their own picture)",
+    "image": "the kernel image",
     "code": "kernel read-only, executable",
     "const": "kernel read-only, never executable (XN)",
     "data": "kernel read/write, XN",
