@@ -49,7 +49,7 @@ class Lesson:
 
 # ---- lesson 07: the virtual memory map --------------------------------------------
 
-def vmmap_07(L):
+def vmmap_07(L, slide=False):
     d = L.d
     kb, pb, psize, pphys = d["KERNEL_BASE"], d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], \
         d["PERIPHERAL_PHYS"]
@@ -64,19 +64,20 @@ def vmmap_07(L):
             "the right: the kernel image at KERNEL_BASE + its physical address, the "
             "peripherals at PERIPHERAL_BASE, the high vectors in the top megabyte.",
             L.source("KERNEL_BASE", "PERIPHERAL_PHYS", "TTBCR_N_2GB", elf=True))
+    s.text_scale = 1.35 if slide else 1.0     # a slide shows it smaller: larger text
     s.text(20, 30, "Lesson 07: the virtual memory map (memlayout.h)", size=18, bold=True)
     s.text(210, 62, "virtual (4 GB)", size=15, bold=True, anchor="middle")
     s.text(700, 62, "physical", size=15, bold=True, anchor="middle")
 
-    vx, vw = 110, 200
+    vx, vw = 130, 200
     rows = [  # (start, end, height, fill, lines)
-        (0, kb, 120, "fault", ["user space", "nothing mapped yet:", "NULL faults"]),
+        (0, kb, 150, "fault", ["user space", "nothing mapped:", "NULL faults"]),
         (kb, kstart, 36, "fault", ["not mapped"]),
         (kstart, kend, 64, "image", ["kernel image", "4 KB pages"]),
         (kend, pb, 70, "fault", ["not mapped"]),
         (pb, pb + psize, 64, "device", ["peripherals", "1 MB sections"]),
         (pb + psize, fixed, 50, "fault", ["not mapped"]),
-        (fixed, vectors, 46, "fault", ["top megabyte: fixed_l2", "(no other page yet)"]),
+        (fixed, vectors, 46, "fault", ["top megabyte", "(fixed_l2)"]),
         (vectors, vectors + page, 34, "code", ["high vectors"]),
         (vectors + page, 1 << 32, 30, "fault", ["not mapped"]),
     ]
@@ -85,9 +86,9 @@ def vmmap_07(L):
     for start, end, h, fill, lines in rows:
         s.rect(vx, y, vw, h, fill=FILL[fill])
         s.text(vx - 8, y + 5, hx(start), size=13, mono=True, anchor="end")
-        ty = y + h / 2 - (len(lines) - 1) * 9 + 5
+        ty = y + h / 2 - (len(lines) - 1) * 9 * s.text_scale + 5
         for i, t in enumerate(lines):
-            s.text(vx + vw / 2, ty + i * 18, t, size=14, anchor="middle")
+            s.text(vx + vw / 2, ty + i * 18 * s.text_scale, t, size=14, anchor="middle")
         ys[start] = (y, y + h)
         y += h
     s.text(vx - 8, y + 5, hx((1 << 32) - 1), size=13, mono=True, anchor="end")
@@ -107,7 +108,7 @@ def vmmap_07(L):
     phys = [
         (0, kstart - kb, 50, "free", ["RAM"]),
         (kstart - kb, kend - kb, 90, "image", ["kernel image", "(kernel.img)"]),
-        (kend - kb, pphys, 150, "free", ["RAM: the frame", "allocator's frames"]),
+        (kend - kb, pphys, 150, "free", ["RAM: frames for", "pmm_alloc()"]),
         (pphys, pphys + psize, 64, "device", ["peripherals"]),
     ]
     y = 80
@@ -115,9 +116,9 @@ def vmmap_07(L):
     for start, end, h, fill, lines in phys:
         s.rect(px, y, pw, h, fill=FILL[fill])
         s.text(px + pw + 8, y + 5, hx(start), size=13, mono=True)
-        ty = y + h / 2 - (len(lines) - 1) * 9 + 5
+        ty = y + h / 2 - (len(lines) - 1) * 9 * s.text_scale + 5
         for i, t in enumerate(lines):
-            s.text(px + pw / 2, ty + i * 18, t, size=14, anchor="middle")
+            s.text(px + pw / 2, ty + i * 18 * s.text_scale, t, size=14, anchor="middle")
         pys[start] = (y, y + h)
         y += h
     s.text(px + pw + 8, y + 5, hx(pphys + psize), size=13, mono=True)
@@ -141,6 +142,8 @@ def vmmap_07(L):
            f"{d['SMALL_PAGE_SIZE'] // 1024} KB.", size=14)
     s.height = s.legend(20, y + 56, ["image", "code", "device", "fault"], columns=2,
                         col_width=420) + 6
+    if slide:
+        s.view = (0, 44, s.width, bottom - 44 + 14)
     return s
 
 
@@ -316,7 +319,7 @@ def descriptors_07(L):
 
 # ---- lesson 07: walking one address -------------------------------------------------
 
-def walk_07(L):
+def walk_07(L, slide=False):
     d = L.d
     kb = d["KERNEL_BASE"]
     offset_example = 0x123
@@ -346,6 +349,7 @@ def walk_07(L):
             "index it, the entry points to an L2 table, the next 8 bits index that, the "
             "entry gives the page, the low 12 bits are the offset.",
             L.source("L1_INDEX", "KERNEL_BASE", "TTBR_WALK_CACHED", "L1_TABLE", elf=True))
+    s.text_scale = 1.1 if slide else 1.0
     s.text(20, 30, f"Lesson 07: the MMU walks va = {hx(va)} (in .rodata)", size=18, bold=True)
 
     # The virtual address, split.
@@ -427,6 +431,8 @@ def walk_07(L):
     s.text(20, y + 84, "Every address the walk reads is physical: the MMU does not translate "
            "its own reads. The TLB keeps the result,", size=14)
     s.text(20, y + 104, "so the walk happens only on a TLB miss.", size=14)
+    if slide:
+        s.view = (0, by - 24, s.width, y + 48 - (by - 24))
     return s
 
 
@@ -440,7 +446,7 @@ def _box(s, x, y, w, h, lines, fill="#ffffff", size=14, bold_first=False):
                bold=bold_first and i == 0)
 
 
-def scratch_08(L):
+def scratch_08(L, slide=False):
     d = L.d
     kb, fixed, vectors = d["KERNEL_BASE"], d["FIXED_L2_BASE"], d["HIGH_VECTORS"]
     slots = [d.value("SCRATCH_VA", n) for n in range(d["SCRATCH_PAGES"])]
@@ -451,12 +457,13 @@ def scratch_08(L):
     l1e = fixed_pa | d["L1_TABLE"]
     last = d["L2_ENTRIES"] - 1
 
-    s = Svg(1090, 600, "Lesson 08: the scratch page, the catch-22 and the way out",
+    s = Svg(1120, 600, "Lesson 08: the scratch page, the catch-22 and the way out",
             "Left: to write a new L2 table the kernel needs a mapping, and a mapping may need "
             "a new L2 table. Right: the top megabyte's L2 table, fixed_l2, is part of the "
             "kernel image and always mapped; two of its entries are scratch pages that can "
             "point at any frame for a moment.",
             L.source("SCRATCH_VA", "FIXED_L2_BASE", "L1_TABLE", elf=True))
+    s.text_scale = 1.25 if slide else 1.0
     s.text(20, 30, "Lesson 08: the scratch page", size=18, bold=True)
 
     # Left: the loop.
@@ -483,11 +490,12 @@ def scratch_08(L):
     rx = 520
     s.text(rx, 66, "The way out: an L2 entry that always exists", size=16, bold=True)
     s.text(rx, 96, "kernel_l1", size=14, bold=True)
-    s.rect(rx, 104, 170, 30, fill=FILL["tables"])
+    s.rect(rx, 104, 190, 30, fill=FILL["tables"])
     s.text(rx + 6, 124, f"[{hx(top, 3)}] {hx(l1e)}", size=13, mono=True)
-    s.text(rx, 152, f"FIXED_L2_BASE {hx(fixed)}", size=13, mono=True)
+    s.text(rx, 154, "FIXED_L2_BASE", size=13, mono=True)
+    s.text(rx, 172, hx(fixed), size=13, mono=True)
 
-    fx, fw = 730, 320
+    fx, fw = 730, 360
     s.text(fx, 96, "fixed_l2 (1 KB)", size=14, bold=True)
     s.text(fx, 112 + 2, f"at {hx(fixed_pa)}, in the image", size=13, mono=False)
     rows = []
@@ -507,11 +515,11 @@ def scratch_08(L):
     for idx, label, fill in rows:
         s.rect(fx, ry, fw, rh, fill=FILL[fill])
         s.text(fx + 6, ry + 22, idx, size=13, mono=True)
-        s.text(fx + 96, ry + 22, label, size=13, mono=label != "fault",
+        s.text(fx + 116, ry + 22, label, size=13, mono=label != "fault",
                fill=GREY_INK if label == "fault" else "#1a1a1a")
         centres[label.split()[0]] = ry + rh / 2
         ry += rh
-    s.path([(rx + 170, 119), (fx - 4, 128)], arrow=True)
+    s.path([(rx + 190, 119), (fx - 4, 128)], arrow=True)
 
     # Where the entries point.
     ay = ry + 60
@@ -524,7 +532,8 @@ def scratch_08(L):
     vy = centres["HIGH_VECTORS"]
     s.text(rx, vy - 6, "the .vectors page", size=13)
     s.text(rx, vy + 12, "(lesson 07)", size=13)
-    s.line(fx, vy, rx + 124, vy, arrow=True)
+    s.line(fx, vy, rx + text_width("the .vectors page", 13 * s.text_scale) + 10, vy,
+           arrow=True)
 
     ny = ay + 112
     for i, line in enumerate([
@@ -536,10 +545,12 @@ def scratch_08(L):
     s.height = ny + 4 * 20 + 50
     s.legend(20, s.height - 30, ["tables", "scratch", "code", "fault"], columns=4,
              col_width=[150, 340, 240])
+    if slide:
+        s.view = (rx - 10, 80, s.width - rx + 10, ay + 90 - 80)
     return s
 
 
-def l2_frames_08(L):
+def l2_frames_08(L, slide=False):
     d = L.d
     page, table = d["PAGE_SIZE"], d["L2_TABLE_SIZE"]
     quarters = d["L2_QUARTERS"]
@@ -552,21 +563,22 @@ def l2_frames_08(L):
             "An L2 table is 1 KB; a frame is 4 KB. vmm.c keeps l2_frames[], each frame with a "
             "mask of the quarters that hold a table; L1 entries point at the quarters.",
             L.source("L2_QUARTERS", "L2_TABLE_SIZE", "PAGE_SIZE", "HEAP_BASE", "L1_TABLE"))
+    s.text_scale = 1.15 if slide else 1.0
     s.text(20, 30, f"Lesson 08: {quarters} L2 tables of {table // 1024} KB in one "
            f"{page // 1024} KB frame", size=18, bold=True)
 
-    fx, fw, qh = 430, 350, 78
+    fx, fw, qh = 450, 340, 78
     fy = 110
     s.text(fx, fy - 14, "a frame from pmm_alloc(), at pa", size=14, bold=True)
     used_bits = 0b11
-    owners = [f"megabyte {hx(heap_mb, 3)} (HEAP_BASE)", "another megabyte m"]
+    owners = [f"{hx(heap_mb, 3)} (HEAP_BASE)", "another megabyte m"]
     for q in range(quarters):
         y = fy + q * qh
         busy = q < len(owners)
         s.rect(fx, y, fw, qh, fill=FILL["tables"] if busy else FILL["free"])
         s.text(fx - 8, y + 18, f"pa + {hx(q * table, 3)}", size=13, mono=True, anchor="end")
         if busy:
-            s.text(fx + fw / 2, y + 32, f"L2 table of {owners[q]}", size=14, anchor="middle")
+            s.text(fx + fw / 2, y + 32, f"L2 table of {owners[q]}", size=15, anchor="middle")
             s.text(fx + fw / 2, y + 54, f"{entries} entries x 4 bytes", size=13,
                    anchor="middle", fill=GREY_INK)
         else:
@@ -576,14 +588,14 @@ def l2_frames_08(L):
            anchor="end")
 
     # L1 entries pointing at the quarters.
-    lx = 20
+    lx = 16
     s.text(lx, fy - 14, "kernel_l1", size=14, bold=True)
     for q, name in enumerate([f"[{hx(heap_mb, 3)}]", "[m]"]):
         y = fy + q * qh + 14
-        s.rect(lx, y, 240, 34, fill=FILL["tables"])
+        s.rect(lx, y, 262, 34, fill=FILL["tables"])
         s.text(lx + 6, y + 22, f"{name} pa + {hx(q * table, 3)} | {hx(flag, 3)}", size=13,
                mono=True)
-        s.path([(lx + 240, y + 17), (fx - 4, fy + q * qh + qh / 2)], arrow=True)
+        s.path([(lx + 262, y + 17), (fx - 4, fy + q * qh + qh / 2)], arrow=True)
     s.text(lx, fy + 2 * qh + 40, f"L1_TABLE = {hx(flag, 3)}: an L2 table, domain 0", size=13)
     hi, lo = C.field_bits(d["PMD_TABLE_BASE_MASK"])
     s.text(lx, fy + 2 * qh + 60, f"(bits {hi}:{lo} hold a {table // 1024} KB-aligned address)",
@@ -611,6 +623,8 @@ def l2_frames_08(L):
         s.text(20, y + i * 22, line, size=14)
     s.legend(20, y + 60, ["tables", "free"], columns=2, col_width=300)
     s.height = y + 80
+    if slide:
+        s.view = (0, fy - 40, s.width, quarters * qh + 56)
     return s
 
 
@@ -737,8 +751,12 @@ def addrspace_10(L):
 
 PICTURES = {
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
-               "walk.svg": walk_07, "descriptors.svg": descriptors_07},
-    "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08},
+               "walk.svg": walk_07, "descriptors.svg": descriptors_07,
+               "slide-vmmap.svg": lambda L: vmmap_07(L, slide=True),
+               "slide-walk.svg": lambda L: walk_07(L, slide=True)},
+    "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08,
+               "slide-scratch.svg": lambda L: scratch_08(L, slide=True),
+               "slide-l2-frames.svg": lambda L: l2_frames_08(L, slide=True)},
     "10-processes": {"address-space.svg": addrspace_10},
 }
 
