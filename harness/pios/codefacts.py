@@ -98,8 +98,8 @@ def lesson_defines(lesson_dir, root):
     """A lesson's #defines: its headers, then its C files, then common/."""
     lesson_dir, root = Path(lesson_dir), Path(root)
     paths = [lesson_dir / "memlayout.h"] + sorted(lesson_dir.glob("*.h"))
-    paths += sorted(lesson_dir.glob("*.c")) + [root / "common" / "board.h",
-                                               root / "common" / "arm.h"]
+    paths += sorted(lesson_dir.glob("*.c")) + sorted(lesson_dir.glob("*.S"))
+    paths += [root / "common" / "board.h", root / "common" / "arm.h"]
     return Defines(paths)
 
 
@@ -129,3 +129,22 @@ def field_bits(mask):
     high = mask.bit_length() - 1
     assert mask == ((1 << (high + 1)) - (1 << low)), f"mask {mask:#x} is not contiguous"
     return high, low
+
+
+def struct_fields(path, name):
+    """[(field, words)] of `struct name { u32 a; u32 b[n]; ... };` in a header, in
+    memory order (lowest address first). Only u32 fields and arrays of them."""
+    text = _COMMENT.sub(" ", Path(path).read_text())
+    m = re.search(r"struct\s+" + name + r"\s*\{(.*?)\};", text, re.S)
+    assert m, f"no struct {name} in {path}"
+    out = []
+    for decl in m.group(1).split(";"):
+        decl = decl.strip()
+        if not decl:
+            continue
+        assert decl.startswith("u32 "), f"struct {name}: {decl!r} is not u32"
+        for item in decl[4:].split(","):
+            item = item.strip()
+            a = re.fullmatch(r"(\w+)\[(\d+)\]", item)
+            out.append((a.group(1), int(a.group(2))) if a else (item, 1))
+    return out

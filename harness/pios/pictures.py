@@ -628,6 +628,84 @@ def l2_frames_08(L, slide=False):
     return s
 
 
+# ---- lesson 09: the stack of a switched-out thread ---------------------------------
+
+# What a called function must give back to its caller [AAPCS 5.1.1]: r4-r11 (and sp,
+# kept in t->sp), and the return address. cpu_switch is called like a function, so
+# that is what a switched-out thread keeps on its stack.
+CALLEE_SAVED = [f"r{n}" for n in range(4, 12)]
+
+
+def switch_frames_09(L, slide=False):
+    d = L.d
+    regs = C.struct_fields(L.path / "panic.h", "regs")
+    frame_words = sum(n for _, n in regs)
+    assert frame_words * 4 == d["FRAME_SIZE"], "struct regs and vectors.S's FRAME_SIZE agree"
+    nine = len(CALLEE_SAVED) + 1
+    size = d["THREAD_STACK_SIZE"]
+
+    s = Svg(1050, 10, "Lesson 09: the stack of a switched-out thread",
+            "Three ways a thread's stack looks while it is not running: new, having given "
+            "the CPU away, preempted by the tick. Each ends with the words cpu_switch pops, "
+            "and t->sp points at them.",
+            L.source("THREAD_STACK_SIZE", "FRAME_SIZE") + f", lessons/{L.name}/panic.h")
+    s.text_scale = 1.15 if slide else 1.0
+    s.text(20, 30, "Lesson 09: what t->sp points at", size=18, bold=True)
+    s.text(20, 54, f"A thread's stack: {size} bytes (THREAD_STACK_SIZE) from kmalloc(), "
+           "growing down. Higher addresses at the top.", size=14)
+
+    def column(x, title, sub, rows):
+        w = 280
+        s.text(x, 96, title, size=15, bold=True)
+        s.text(x, 116, sub, size=13, fill=GREY_INK)
+        y = 140
+        s.text(x + w + 8, y + 5, "top", size=13, mono=True)
+        for label, words, fill, note in rows:
+            h = 28 if words == 1 else 44
+            s.rect(x, y, w, h, fill=FILL[fill])
+            s.text(x + 8, y + h / 2 + 5, label, size=13, mono=fill != "cframes")
+            if note:
+                s.text(x + w - 8, y + h / 2 + 5, note, size=13, anchor="end", fill=GREY_INK)
+            y += h
+        s.line(x + w + 60, y, x + w + 4, y, arrow=True)
+        s.text(x + w + 8, y - 8, "t->sp", size=13, mono=True, bold=True)
+        s.rect(x, y, w, 40, fill=FILL["free"], dash="5 4")
+        s.text(x + w / 2, y + 25, "free", size=13, anchor="middle", fill=GREY_INK)
+        return y + 40
+
+    words = [(f"{CALLEE_SAVED[-1]} ... {CALLEE_SAVED[0]}", len(CALLEE_SAVED))]
+    bottoms = []
+    bottoms.append(column(30, "A new thread", "thread_create() built it",
+                          [("lr = thread_start", 1, "switch", "into pc"),
+                           (words[0][0] + " = 0", words[0][1], "switch",
+                            f"top - {nine * 4}")]))
+    bottoms.append(column(365, "It gave the CPU away", "yield, sleep, wait, a mutex",
+                          [("its calls, down to schedule()", 3, "cframes", None),
+                           ("lr: after schedule()", 1, "switch", None),
+                           (words[0][0], words[0][1], "switch", None)]))
+    frame = []
+    offset = d["FRAME_SIZE"]
+    for name, n in reversed(regs):
+        offset -= 4 * n
+        label = f"{name}0-{name}{n - 1}" if n > 1 else name
+        frame.append((label, n, "irqframe", f"+{offset}"))
+    bottoms.append(column(700, "The tick preempted it", "an interrupt at any instruction",
+                          [("its calls", 3, "cframes", None)] + frame +
+                          [("irq_entry's words", 1, "misc", None),
+                           ("lr: back to exception_return", 1, "switch", None),
+                           (words[0][0], words[0][1], "switch", None)]))
+    y = max(bottoms) + 34
+    s.text(20, y, f"The interrupt frame is struct regs (panic.h): {frame_words} words, "
+           f"FRAME_SIZE = {d['FRAME_SIZE']} bytes; offsets from its lowest word.", size=14)
+    s.text(20, y + 22, f"cpu_switch pops {nine} words whichever way the thread left: it "
+           "cannot tell the three apart.", size=14)
+    s.height = s.legend(20, y + 58, ["cframes", "irqframe", "switch", "misc", "free"], columns=2,
+                        col_width=470) + 6
+    if slide:
+        s.view = (0, 76, s.width, max(bottoms) + 8 - 76)
+    return s
+
+
 # ---- lesson 10: a process's address space ------------------------------------------
 
 def user_link_address(lesson_path):
@@ -757,6 +835,8 @@ PICTURES = {
     "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08,
                "slide-scratch.svg": lambda L: scratch_08(L, slide=True),
                "slide-l2-frames.svg": lambda L: l2_frames_08(L, slide=True)},
+    "09-scheduler": {"switch-frames.svg": switch_frames_09,
+                     "slide-switch-frames.svg": lambda L: switch_frames_09(L, slide=True)},
     "10-processes": {"address-space.svg": addrspace_10},
 }
 

@@ -30,6 +30,10 @@ FILL = {
     "note": "#fff8dc",        # a highlighted entry
     "scratch": "#fff8dc",     # a scratch page's entry
     "reg": "#dfe7ee",         # a CPU register
+    "switch": "#fbe8a6",      # the words cpu_switch pops
+    "irqframe": "#d9c3e6",    # an interrupt frame (struct regs)
+    "cframes": "#bfe6c5",     # a thread's own C frames
+    "misc": "#e6e6e6",        # other words
 }
 LEGEND = {
     "image": "the kernel image",
@@ -44,6 +48,10 @@ LEGEND = {
     "note": "the entry this walk reads",
     "scratch": "a scratch page: any frame, for a moment",
     "reg": "CPU register",
+    "switch": "what cpu_switch pops: callee-saved registers, return address",
+    "irqframe": "the interrupt frame: struct regs, pushed by irq_entry",
+    "cframes": "the thread's own C frames",
+    "misc": "irq_entry's alignment word(s) and the frame's address",
 }
 
 
