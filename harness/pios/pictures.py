@@ -440,9 +440,10 @@ def walk_07(L, slide=False):
 
 def _box(s, x, y, w, h, lines, fill="#ffffff", size=14, bold_first=False):
     s.rect(x, y, w, h, fill=FILL.get(fill, fill), rx=6)
-    ty = y + h / 2 - (len(lines) - 1) * (size + 4) / 2 + size / 3
+    step = size * s.text_scale + 4
+    ty = y + h / 2 - (len(lines) - 1) * step / 2 + size * s.text_scale / 3
     for i, t in enumerate(lines):
-        s.text(x + w / 2, ty + i * (size + 4), t, size=size, anchor="middle",
+        s.text(x + w / 2, ty + i * step, t, size=size, anchor="middle",
                bold=bold_first and i == 0)
 
 
