@@ -47,6 +47,94 @@ class Lesson:
         return ", ".join(files)
 
 
+# ---- lesson 03: the vector table and a stack per mode --------------------------------
+
+# The mode each exception enters [ARM ARM A2.6]; None: no stack of its own (piOS never
+# resets the CPU: "reset" is a jump to address 0, in the caller's mode).
+EXCEPTION_MODE = {"reset": None, "undefined": "UND", "SVC": "SVC", "prefetch": "ABT",
+                  "data": "ABT", "(reserved)": None, "IRQ": "IRQ", "FIQ": None}
+MODE_FILL = {"SVC": "#b9d9f2", "IRQ": "#d9c3e6", "ABT": "#f4b6c2", "UND": "#fbe8a6"}
+
+
+def vector_table(path):
+    """[(offset, exception, handler)] from vectors.S: the eight `@ 0xNN name` slots
+    and the `.word handler` after them."""
+    import re
+    text = Path(path).read_text()
+    slots = re.findall(r"^\s*ldr\s+pc,.*@\s*(0x[0-9A-Fa-f]{2})\s+(.*)$", text, re.M)
+    body = text[text.index("vectors:"):]
+    words = re.findall(r"^\s*\.word\s+(\w+)", body, re.M)[:len(slots)]
+    assert len(slots) == 8 and len(words) == 8, "vectors.S: eight slots, eight handlers"
+    return [(int(o, 16), name.strip(), w) for (o, name), w in zip(slots, words)]
+
+
+def vectors_03(L):
+    d = L.d
+    table = vector_table(L.path / "vectors.S")
+    size = L.sym("vectors_end") - L.sym("vectors")
+    tops = sorted((L.sym(n), n.split("_")[0].upper()) for n in L.syms
+                  if n.endswith("_stack_top"))
+    base = tops[0][0] - d["SVC_STACK_SIZE"]
+    assert [m for _, m in tops] == ["SVC", "IRQ", "ABT", "UND"]
+    assert all(b - a == d["MODE_STACK_SIZE"] for (a, _), (b, _) in zip(tops, tops[1:]))
+
+    s = Svg(1060, 10, "Lesson 03: the vector table and a stack per mode",
+            "The eight exception vectors at address 0, each loading its handler's address, "
+            "and the mode each exception enters; the stacks of SVC, IRQ, ABT and UND mode "
+            "in the kernel's .stack section.",
+            L.source("SVC_STACK_SIZE", "CPSR_MODE_SVC") + f", lessons/{L.name}/vectors.S"
+            f", lessons/{L.name}/build/kernel.elf (symbols)")
+    s.text(20, 30, "Lesson 03: the vectors and a stack per mode", size=18, bold=True)
+    s.text(20, 54, f"install_vectors copies vectors .. vectors_end ({size} bytes) to "
+           "address 0: eight slots, then the eight handler addresses they load.", size=14)
+
+    x, y, rh = 20, 110, 40
+    cols = [(0, 70, "offset"), (70, 200, "exception"), (270, 190, "handler"),
+            (460, 150, "enters mode")]
+    for cx, _, head in cols:
+        s.text(x + cx + 8, y - 10, head, size=14, bold=True)
+    for off, name, handler in table:
+        key = next(k for k in EXCEPTION_MODE if name.startswith(k))
+        mode = EXCEPTION_MODE[key]
+        for cx, cw, head in cols:
+            fill = MODE_FILL[mode] if head == "enters mode" and mode else "#ffffff"
+            s.rect(x + cx, y, cw, rh, fill=fill)
+        s.text(x + 8, y + 25, hx(off, 2), size=13, mono=True)
+        s.text(x + 78, y + 25, name.split(" (in")[0], size=14)
+        s.text(x + 278, y + 25, handler, size=13, mono=True)
+        if mode:
+            s.text(x + 468, y + 25, f"{mode} {hx(d['CPSR_MODE_' + mode], 2)}", size=13,
+                   mono=True)
+        else:
+            note = {"FIQ": "FIQ: no stack", "reset": "a jump: no switch"}.get(key, "never taken")
+            s.text(x + 468, y + 25, note, size=13, fill=GREY_INK)
+        y += rh
+    table_bottom = y
+
+    # The stacks, highest address at the top.
+    sx, sw = 700, 190
+    s.text(sx, 96, ".stack: a stack per mode", size=15, bold=True)
+    y = 110
+    rows = list(reversed(list(zip([base] + [t for t, _ in tops[:-1]], tops))))
+    for lo, (top, mode) in rows:
+        h = 46 if top - lo <= d["MODE_STACK_SIZE"] else 120
+        s.rect(sx, y, sw, h, fill=MODE_FILL[mode])
+        s.text(sx + sw / 2, y + h / 2 + 5, f"{mode}: {(top - lo) // 1024} KB", size=14,
+               anchor="middle", bold=True)
+        s.text(sx + sw + 8, y + 5, hx(top), size=13, mono=True)
+        s.text(sx + sw + 8, y + 22, f"{mode.lower()}_stack_top", size=13, mono=True,
+               fill=GREY_INK)
+        y += h
+    s.text(sx + sw + 8, y + 5, hx(base), size=13, mono=True)
+    s.text(sx, y + 34, "Each grows down from its top.", size=13)
+    s.text(sx, y + 52, "start.S gives each mode its sp.", size=13)
+    y = max(table_bottom, y + 60) + 30
+    s.text(20, y, "The exception itself switches mode, and with it sp: each handler starts "
+           "on its own mode's stack, whatever was interrupted.", size=14)
+    s.height = y + 24
+    return s
+
+
 # ---- lesson 07: the virtual memory map --------------------------------------------
 
 def vmmap_07(L, slide=False):
@@ -829,6 +917,7 @@ def addrspace_10(L):
 
 
 PICTURES = {
+    "03-exceptions": {"vectors.svg": vectors_03},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,
                "slide-vmmap.svg": lambda L: vmmap_07(L, slide=True),
