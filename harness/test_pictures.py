@@ -18,7 +18,7 @@ import pytest
 from pios import codefacts as C
 from pios import pictures as P
 
-LESSON = 3          # the first lesson with pictures
+LESSON = 1          # the first lesson with pictures
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 

@@ -148,3 +148,20 @@ def struct_fields(path, name):
             a = re.fullmatch(r"(\w+)\[(\d+)\]", item)
             out.append((a.group(1), int(a.group(2))) if a else (item, 1))
     return out
+
+
+def sections(elf):
+    """[(name, size, vma, lma, loaded)] of a kernel's allocated sections, by address
+    (`arm-none-eabi-objdump -h`; loaded: in the image, not NOLOAD)."""
+    elf = Path(elf)
+    if not elf.exists():
+        raise MissingKernel(f"{elf} is not built: run `make build L={elf.parent.parent.name[:2]}`")
+    lines = subprocess.run(["arm-none-eabi-objdump", "-h", str(elf)], capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    out = []
+    for head, flags in zip(lines, lines[1:]):
+        m = re.match(r"\s*\d+\s+(\S+)\s+([0-9a-f]{8})\s+([0-9a-f]{8})\s+([0-9a-f]{8})", head)
+        if m and "ALLOC" in flags:
+            out.append((m.group(1), int(m.group(2), 16), int(m.group(3), 16),
+                        int(m.group(4), 16), "LOAD" in flags))
+    return sorted(out, key=lambda s: s[2])

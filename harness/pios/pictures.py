@@ -47,6 +47,63 @@ class Lesson:
         return ", ".join(files)
 
 
+# ---- lesson 01: where the kernel is in memory ----------------------------------------
+
+SECTION_WHAT = {".text": ".text.boot first (_start), then all code",
+                ".rodata": "constants and strings",
+                ".ARM.exidx": "libgcc's unwind index (unused)",
+                ".data": "initialised variables",
+                ".bss": "zero-initialised variables: start.S zeroes them",
+                ".stack": "the SVC stack: sp starts at the top, grows down"}
+
+
+def memory_01(L):
+    secs = C.sections(L.path / "build" / "kernel.elf")
+    start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
+    low = L.sym("stop") - L.sym("safety_vectors")
+    loaded = [sec for sec in secs if sec[4]]
+    img = max(lma + size for _, size, _, lma, _ in loaded) - min(lma for *_, lma, _ in loaded)
+    assert secs[0][2] == start and L.sym("_start") == start
+
+    s = Svg(1000, 10, "Lesson 01: where the kernel is in memory",
+            "The kernel's sections from 0x8000 up, as the linker placed them: the code and "
+            "constants that kernel.img holds, then .bss and the stack, which it does not.",
+            f"lessons/{L.name}/build/kernel.elf (sections, symbols), common/kernel.ld")
+    s.text(20, 30, "Lesson 01: the kernel in memory (common/kernel.ld)", size=18, bold=True)
+    s.text(20, 54, "Low addresses at the top. The firmware copies kernel.img to "
+           f"{hx(start)} and jumps there.", size=14)
+    x, w, y = 140, 250, 90
+    s.rect(x, y, w, 50, fill=FILL["free"])
+    s.text(x - 8, y + 5, hx(0), size=13, mono=True, anchor="end")
+    s.text(x + w / 2, y + 30, "below the kernel", size=14, anchor="middle")
+    s.text(x + w + 16, y + 22, f"start.S copies {low} bytes of safety vectors to 0:", size=13)
+    s.text(x + w + 16, y + 40, "any exception stops the CPU (lesson 03 replaces them)", size=13)
+    y += 50
+    img_top = y
+    img_bottom = None
+    for name, size, vma, lma, is_loaded in secs:
+        h = 30 if size < 0x100 else 56 if size < 0x1000 else 96
+        s.rect(x, y, w, h, fill=FILL["inimage"] if is_loaded else FILL["noload"])
+        s.text(x - 8, y + 5, hx(vma), size=13, mono=True, anchor="end")
+        s.text(x + 10, y + h / 2 + 5, name, size=14, mono=True, bold=True)
+        s.text(x + w - 10, y + h / 2 + 5, f"{size} bytes" if size < 0x1000 else
+               f"{size // 1024} KB", size=13, anchor="end")
+        s.text(x + w + 16, y + h / 2 + 5, SECTION_WHAT.get(name, ""), size=13)
+        y += h
+        if is_loaded:
+            img_bottom = y
+    s.text(x - 8, y + 5, hx(end), size=13, mono=True, anchor="end")
+    s.text(x + w + 16, y + 5, "__kernel_end = svc_stack_top", size=13, mono=True)
+    # kernel.img: the loaded sections.
+    bx = 30
+    s.path([(bx + 10, img_top + 2), (bx, img_top + 2), (bx, img_bottom - 2),
+            (bx + 10, img_bottom - 2)], sw=2)
+    s.text(bx - 8, (img_top + img_bottom) / 2, f"kernel.img: {img} bytes", size=13,
+           rotate=True, anchor="middle", bold=True)
+    s.height = s.legend(20, y + 50, ["inimage", "noload"], columns=2, col_width=[330]) + 6
+    return s
+
+
 # ---- lesson 03: the vector table and a stack per mode --------------------------------
 
 # The mode each exception enters [ARM ARM A2.6]; None: no stack of its own (piOS never
@@ -917,6 +974,7 @@ def addrspace_10(L):
 
 
 PICTURES = {
+    "01-boot": {"memory.svg": memory_01},
     "03-exceptions": {"vectors.svg": vectors_03},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,

@@ -34,6 +34,8 @@ FILL = {
     "irqframe": "#d9c3e6",    # an interrupt frame (struct regs)
     "cframes": "#bfe6c5",     # a thread's own C frames
     "misc": "#e6e6e6",        # other words
+    "inimage": "#fbe8a6",     # in kernel.img
+    "noload": "#b9d9f2",      # reserved, not in kernel.img
 }
 LEGEND = {
     "image": "the kernel image",
@@ -52,6 +54,8 @@ LEGEND = {
     "irqframe": "the interrupt frame: struct regs, pushed by irq_entry",
     "cframes": "the thread's own C frames",
     "misc": "irq_entry's alignment word(s) and the frame's address",
+    "inimage": "in kernel.img: the firmware loads it",
+    "noload": "NOLOAD: reserved, not in kernel.img",
 }
 
 
