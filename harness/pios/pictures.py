@@ -192,6 +192,95 @@ def vectors_03(L):
     return s
 
 
+# ---- lesson 06: the frame bitmaps ----------------------------------------------------
+
+def bitmap_06(L):
+    d = L.d
+    page, bits = d["PAGE_SIZE"], d["BITS_PER_WORD"]
+    start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
+    nres = (end + page - 1) // page                     # pmm_reserve(0, __kernel_end)
+    words = d["BITMAP_WORDS"]
+    pphys, psize = d["PERIPHERAL_PHYS"], d["PERIPHERAL_SIZE"]
+
+    s = Svg(1060, 10, "Lesson 06: physical memory and the frame bitmaps",
+            "Physical memory from 0: frame 0, the kernel, free RAM up to where the firmware "
+            "says the ARM's memory ends, the GPU's memory, the peripherals. Two bitmaps, used "
+            "and reserved, have one bit per 4 KB frame.",
+            L.source("PAGE_SIZE", "BITMAP_WORDS", "PERIPHERAL_PHYS", elf=True))
+    s.text(20, 30, "Lesson 06: one bit per frame (pmm.c)", size=18, bold=True)
+
+    x, w, y = 110, 220, 80
+    s.text(x + w / 2, y - 10, "physical memory", size=15, bold=True, anchor="middle")
+    rows = [(0, page, 40, "reserved", "frame 0: vectors, boot data"),
+            (page, start, 40, "reserved", "below the load address"),
+            (start, end, 70, "reserved", "kernel, with both bitmaps"),
+            (end, None, 120, "free", "free RAM: frames to hand out"),
+            (None, pphys, 60, "gpu", "the GPU's memory"),
+            (pphys, pphys + psize, 50, "gpu", "peripherals: not RAM")]
+    top = y
+    for lo, hi, h, fill, label in rows:
+        s.rect(x, y, w, h, fill=FILL[fill])
+        s.text(x + w / 2, y + h / 2 + 5, label, size=14, anchor="middle")
+        if lo is not None:
+            s.text(x - 8, y + 5, hx(lo), size=13, mono=True, anchor="end")
+        if lo is None:
+            s.text(x + w + 10, y + 5, "the ARM's RAM ends where", size=13)
+            s.text(x + w + 10, y + 23, "the firmware says", size=13)
+            s.text(x + w + 10, y + 41, "(MBOX_TAG_GET_ARM_MEMORY)", size=13, mono=True)
+        y += h
+        if lo == start:
+            res_bottom = y
+    s.text(x - 8, y + 5, hx(pphys + psize), size=13, mono=True, anchor="end")
+    s.path([(x + w + 4, top + 2), (x + w + 12, top + 2), (x + w + 12, res_bottom - 2),
+            (x + w + 4, res_bottom - 2)], sw=2)
+    s.text(x + w + 20, (top + res_bottom) / 2 - 4, "reserved at boot:", size=13)
+    s.text(x + w + 20, (top + res_bottom) / 2 + 14, f"{nres} frames", size=13)
+    s.text(x + w + 10, res_bottom + 5, "__kernel_end", size=13, mono=True)
+    s.text(x + w + 10, res_bottom + 23, hx(end), size=13, mono=True)
+    map_bottom = y
+
+    # The bitmaps: word 0 of each, bit j = frame j.
+    bx, cw = 560, 14
+    s.text(bx, 96, f"used[] and reserved[]: {words} words of {bits} bits each "
+           f"({words * bits // 8 // 1024} KB)", size=14, bold=True)
+    s.text(bx, 116, f"bit j of word i: frame {bits} x i + j; word 0 after boot:", size=14)
+    for r, (name, sym) in enumerate((("used", "used"), ("reserved", "reserved"))):
+        ry = 170 + r * 70
+        s.text(bx, ry - 8, f"{name}[0]", size=13, mono=True, bold=True)
+        s.text(bx + 110, ry - 8, f"({name}[] at {hx(L.sym(sym))})", size=12, mono=True,
+               fill=GREY_INK)
+        for j in range(bits):
+            on = j < nres
+            s.rect(bx + j * cw, ry, cw, 30,
+                   fill=FILL["reserved"] if on else FILL["free"], sw=1)
+            s.text(bx + j * cw + cw / 2, ry + 21, "1" if on else "0", size=12,
+                   mono=True, anchor="middle")
+    for j in (0, 8, 16, 24, bits - 1):
+        s.text(bx + j * cw + cw / 2, 300, str(j), size=12, anchor="middle",
+               fill=GREY_INK)
+    s.text(bx + bits * cw + 8, 300, "bit j", size=12, fill=GREY_INK)
+    ty = 340
+    s.text(bx, ty, "what a frame's two bits mean", size=14, bold=True)
+    states = [("0", "0", "free", "free"), ("1", "0", "allocated", "allocated"),
+              ("1", "1", "reserved (kernel, frame 0)", "reserved"),
+              ("0", "1", "never", "free")]
+    s.text(bx + 8, ty + 26, "used", size=13, mono=True)
+    s.text(bx + 68, ty + 26, "reserved", size=13, mono=True)
+    for i, (u, r, what, fill) in enumerate(states):
+        yy = ty + 36 + i * 30
+        s.rect(bx, yy, 380, 30, fill=FILL[fill], sw=1)
+        s.text(bx + 20, yy + 20, u, size=13, mono=True)
+        s.text(bx + 96, yy + 20, r, size=13, mono=True)
+        s.text(bx + 160, yy + 20, what, size=13)
+    y = max(map_bottom, ty + 36 + 4 * 30) + 40
+    s.text(20, y, "Two bitmaps, not one: freeing a reserved frame is an error "
+           "(PMM_ERR_RESERVED), freeing a free one a double free (PMM_ERR_NOT_ALLOCATED).",
+           size=14)
+    s.height = s.legend(20, y + 34, ["reserved", "allocated", "free", "gpu"], columns=2,
+                        col_width=[430]) + 6
+    return s
+
+
 # ---- lesson 07: the virtual memory map --------------------------------------------
 
 def vmmap_07(L, slide=False):
@@ -976,6 +1065,7 @@ def addrspace_10(L):
 PICTURES = {
     "01-boot": {"memory.svg": memory_01},
     "03-exceptions": {"vectors.svg": vectors_03},
+    "06-pmm": {"bitmap.svg": bitmap_06},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,
                "slide-vmmap.svg": lambda L: vmmap_07(L, slide=True),

@@ -36,6 +36,9 @@ FILL = {
     "misc": "#e6e6e6",        # other words
     "inimage": "#fbe8a6",     # in kernel.img
     "noload": "#b9d9f2",      # reserved, not in kernel.img
+    "reserved": "#f4b6c2",    # a reserved frame
+    "allocated": "#b9d9f2",   # an allocated frame
+    "gpu": "#e6e6e6",         # memory that is not the ARM's
 }
 LEGEND = {
     "image": "the kernel image",
@@ -56,6 +59,9 @@ LEGEND = {
     "misc": "irq_entry's alignment word(s) and the frame's address",
     "inimage": "in kernel.img: the firmware loads it",
     "noload": "NOLOAD: reserved, not in kernel.img",
+    "reserved": "reserved: never handed out or freed",
+    "allocated": "allocated",
+    "gpu": "not the allocator's: the GPU's memory, device registers",
 }
 
 
