@@ -192,6 +192,95 @@ def vectors_03(L):
     return s
 
 
+# ---- lesson 04: from a device to the CPU -------------------------------------------------
+
+def shortcuts(d):
+    """IRQ_BASIC_SHORTCUTS: the GPU sources basic pending reports directly, in order."""
+    body = d.macros["IRQ_BASIC_SHORTCUTS"][1].strip()
+    assert body.startswith("{") and body.endswith("}")
+    return [int(v) for v in body[1:-1].split(",")]
+
+
+def irq_04(L):
+    d = L.d
+    src, basic, count = d["IRQ_UART0"], d["IRQ_BASIC"], d["IRQ_COUNT"]
+    bank_bits = basic // 2                       # two GPU banks below the ARM's sources
+    bank, bit = divmod(src, bank_bits)
+    bank += 1                                    # IRQ_PENDING_1 holds sources 0-31
+    short = d["IRQ_BASIC_SHORTCUT_FIRST"] + shortcuts(d).index(src)
+    cpsr_i = C.field_bits(d["CPSR_I"])[1]
+    vec = next(off for off, name, _ in vector_table(L.path / "vectors.S") if name == "IRQ")
+    handler = next(h for _, name, h in vector_table(L.path / "vectors.S") if name == "IRQ")
+    phys = d["PERIPHERAL_PHYS"]
+    off = lambda reg: d[reg] - d["PERIPHERAL_BASE"] + phys          # noqa: E731
+
+    s = Svg(1060, 10, "Lesson 04: an interrupt's way from the UART to the CPU",
+            "Three gates, each with its own mask: the UART's IMSC, the interrupt "
+            "controller's enable register, the CPU's CPSR.I. Then the IRQ vector.",
+            L.source("IRQ_UART0", "IRQ_ENABLE_2", "CPSR_I") + f", lessons/{L.name}/vectors.S")
+    s.text(20, 30, "Lesson 04: three gates between a device and the CPU", size=18, bold=True)
+
+    cols = [(20, "the device: UART0 (PL011)", hx(d["UART0_BASE"] - d["PERIPHERAL_BASE"] + phys)),
+            (370, "the interrupt controller", hx(d["IRQ_BASE"] - d["PERIPHERAL_BASE"] + phys)),
+            (720, "the CPU (ARM1176)", "")]
+    for x, title, addr in cols:
+        s.text(x, 70, title, size=15, bold=True)
+        if addr:
+            s.text(x, 90, f"at {addr} (physical)", size=13, fill=GREY_INK)
+    w = 310
+    steps = [
+        (20, [("RIS: a byte arrived", f"RX bit {C.field_bits(d['UART_INT_RX'])[1]}", "free"),
+              ("IMSC: the device's mask", "UART_INT_RX, UART_INT_RT", "note"),
+              ("MIS: raw AND mask", f"{hx(off('UART0_MIS'))}", "free")]),
+        (370, [(f"source {src} (IRQ_UART0) pending", f"IRQ_PENDING_{bank} bit {bit}", "free"),
+               (f"IRQ_ENABLE_{bank}: the controller's mask", f"write 1 << {bit}; IRQ_DISABLE_{bank}", "note"),
+               ("the ARM's IRQ line", f"IRQ_BASIC_PENDING bit {short} (shortcut)", "free")]),
+        (720, [("CPSR.I: the CPU's mask", f"bit {cpsr_i}: 0 lets IRQs in", "note"),
+               ("IRQ exception", f"vector {hx(vec, 2)} -> {handler}", "free"),
+               ("irq_handle(): which source?", "read pending, call its handler", "free")]),
+    ]
+    for x, boxes in steps:
+        y = 110
+        for i, (title, sub, fill) in enumerate(boxes):
+            s.rect(x, y, w, 64, fill=FILL["mask"] if fill == "note" else "#ffffff", rx=6)
+            s.text(x + 10, y + 26, title, size=14, bold=fill == "note")
+            s.text(x + 10, y + 48, sub, size=13, mono=True)
+            if i < len(boxes) - 1:
+                s.line(x + w / 2, y + 64, x + w / 2, y + 94, arrow=True)
+            y += 94
+    for x0 in (20, 370):
+        s.path([(x0 + w, 110 + 2 * 94 + 32), (x0 + w + 20, 110 + 2 * 94 + 32),
+                (x0 + w + 20, 110 + 32), (x0 + 350 - 4, 110 + 32)], arrow=True)
+    y = 110 + 3 * 94 + 20
+
+    # The sources, by bank.
+    s.text(20, y, f"The controller's {count} sources, as piOS numbers them", size=15, bold=True)
+    y += 44
+    cw = 13
+    banks = [(0, bank_bits, "GPU bank 1: IRQ_PENDING_1, IRQ_ENABLE_1"),
+             (bank_bits, basic, "GPU bank 2: IRQ_PENDING_2, IRQ_ENABLE_2"),
+             (basic, count, "ARM: IRQ_BASIC_PENDING")]
+    marks = {src: "UART0", d["IRQ_SYSTIMER_1"]: "timer C1", d["IRQ_SYSTIMER_3"]: "C3"}
+    for lo, hi, label in banks:
+        s.text(20 + lo * cw, y + 56, label if hi - lo > 8 else "ARM", size=13)
+        for n in range(lo, hi):
+            fill = FILL["used"] if n in marks else ("#ffffff" if lo < basic else FILL["reg"])
+            s.rect(20 + n * cw, y + 4, cw, 26, fill=fill, sw=0.8)
+        s.text(20 + lo * cw + 2, y + 44, str(lo), size=12, fill=GREY_INK)
+    for n, name in marks.items():
+        s.line(20 + n * cw + cw / 2, y + 4, 20 + n * cw + cw / 2, y - 2)
+    s.text(20 + src * cw - 30, y - 6, f"{src}: UART0", size=13, anchor="end")
+    s.text(20 + d["IRQ_SYSTIMER_1"] * cw, y - 6, "1, 3: system timer (lesson 05)", size=13)
+    s.text(20 + count * cw + 8, y + 22, str(count - 1), size=12, fill=GREY_INK)
+    y += 90
+    s.text(20, y, "Level-triggered: a source stays pending while the device's condition "
+           "holds;", size=14)
+    s.text(20, y + 20, "the handler removes the cause at the device (ICR, reading the data).",
+           size=14)
+    s.height = s.legend(20, y + 54, ["mask", "used"], columns=2, col_width=[420]) + 6
+    return s
+
+
 # ---- lesson 06: the frame bitmaps ----------------------------------------------------
 
 def bitmap_06(L):
@@ -1065,6 +1154,7 @@ def addrspace_10(L):
 PICTURES = {
     "01-boot": {"memory.svg": memory_01},
     "03-exceptions": {"vectors.svg": vectors_03},
+    "04-irq": {"irq.svg": irq_04},
     "06-pmm": {"bitmap.svg": bitmap_06},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,

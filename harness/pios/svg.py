@@ -39,6 +39,8 @@ FILL = {
     "reserved": "#f4b6c2",    # a reserved frame
     "allocated": "#b9d9f2",   # an allocated frame
     "gpu": "#e6e6e6",         # memory that is not the ARM's
+    "mask": "#fff8dc",        # a gate the kernel opens
+    "used": "#bfe6c5",        # a source piOS uses
 }
 LEGEND = {
     "image": "the kernel image",
@@ -62,6 +64,8 @@ LEGEND = {
     "reserved": "reserved: never handed out or freed",
     "allocated": "allocated",
     "gpu": "not the allocator's: the GPU's memory, device registers",
+    "mask": "a gate: a mask the kernel sets",
+    "used": "an interrupt source piOS uses",
 }
 
 
