@@ -281,6 +281,90 @@ def irq_04(L):
     return s
 
 
+# ---- lesson 05: a compare channel -----------------------------------------------------
+
+def timer_05(L):
+    d = L.d
+    hz, tick_ch, cb_ch = d["SYSTIMER_HZ"], d["TIMER_TICK_CHANNEL"], d["TIMER_CALLBACK_CHANNEL"]
+    period = hz // d["TIMER_DEFAULT_HZ"]
+    deadline = period                            # the first tick, from CLO = 0
+    channels = 4                                 # C0-C3 [BCM p.172]
+    phys = lambda reg: d[reg] - d["PERIPHERAL_BASE"] + d["PERIPHERAL_PHYS"]  # noqa: E731
+    assert d.value("SYSTIMER_C", channels - 1) - d["SYSTIMER_C0"] == 4 * (channels - 1)
+
+    s = Svg(1060, 10, "Lesson 05: the system timer's compare channels",
+            "A free-running 1 MHz counter, four compare registers; a channel matches when "
+            "CLO equals its register, sets its bit in CS and raises its interrupt until the "
+            "handler writes the bit back.",
+            L.source("SYSTIMER_HZ", "TIMER_TICK_CHANNEL", "IRQ_SYSTIMER_1"))
+    s.text(20, 30, "Lesson 05: one counter, four comparators (timer.c)", size=18, bold=True)
+    s.text(20, 54, f"CLO counts at {hz // 1000000} MHz (SYSTIMER_HZ): one step per microsecond. "
+           "A channel matches when CLO equals its compare register.", size=14)
+
+    # The registers.
+    y = 90
+    regs = [("SYSTIMER_CS", "match flags M0-M3", None),
+            ("SYSTIMER_CLO", "counter, low 32 bits", None),
+            ("SYSTIMER_CHI", "counter, high 32 bits", None)]
+    regs += [(f"SYSTIMER_C({n})", f"compare {n}", n) for n in range(channels)]
+    owner = {tick_ch: f"the tick (TIMER_TICK_CHANNEL), IRQ {d['IRQ_SYSTIMER_1']}",
+             cb_ch: f"timer callbacks (TIMER_CALLBACK_CHANNEL), IRQ {d['IRQ_SYSTIMER_3']}"}
+    for name, what, n in regs:
+        addr = phys(name) if n is None else d.value("SYSTIMER_C", n) - d["PERIPHERAL_BASE"] \
+            + d["PERIPHERAL_PHYS"]
+        fill = "#ffffff"
+        if n is not None:
+            fill = FILL["ours"] if n in owner else FILL["theirs"]
+        s.rect(20, y, 500, 30, fill=fill, sw=1)
+        s.text(28, y + 20, hx(addr), size=13, mono=True)
+        s.text(140, y + 20, name, size=13, mono=True, bold=True)
+        s.text(300, y + 20, what, size=13)
+        if n is not None:
+            s.text(530, y + 20, owner.get(n, "the GPU firmware's: not ours"), size=13,
+                   fill="#1a1a1a" if n in owner else GREY_INK)
+        y += 30
+
+    # A match, step by step.
+    y += 50
+    s.text(20, y - 16, f"Channel {tick_ch} matching at C{tick_ch} = {deadline}: one tick "
+           f"period at TIMER_DEFAULT_HZ = {hz // period}", size=15, bold=True)
+    steps = [deadline - 2 + i for i in range(6)]
+    ack = 4                                      # the handler runs here
+    cx, cw = 200, 130
+    rows = [("CLO", [str(v) for v in steps]),
+            (f"C{tick_ch}", [str(deadline)] * len(steps)),
+            (f"CS bit M{tick_ch}", ["1" if deadline <= v and i < ack else "0"
+                                    for i, v in enumerate(steps)]),
+            (f"IRQ {d['IRQ_SYSTIMER_1']} pending", None)]
+    for r, (name, cells) in enumerate(rows):
+        ry = y + r * 40
+        s.text(cx - 12, ry + 24, name, size=14, anchor="end", mono=True)
+        if cells:
+            for i, v in enumerate(cells):
+                fill = FILL["note"] if (r == 2 and v == "1") else "#ffffff"
+                s.rect(cx + i * cw, ry, cw, 36, fill=fill, sw=1)
+                s.text(cx + i * cw + cw / 2, ry + 24, v, size=14, mono=True, anchor="middle")
+        else:
+            hi = [deadline <= v and i < ack for i, v in enumerate(steps)]
+            pts = []
+            for i, h in enumerate(hi):
+                level = ry + 6 if h else ry + 30
+                pts += [(cx + i * cw, level), (cx + (i + 1) * cw, level)]
+            s.path(pts, sw=2.5, stroke="#b03030")
+    ax = cx + ack * cw
+    s.line(ax, y - 6, ax, y + 4 * 40, dash="6 4", stroke=GREY_INK)
+    s.text(ax + 6, y + 4 * 40 + 16, f"the handler writes SYSTIMER_CS_M({tick_ch}) to CS",
+           size=13)
+    s.text(cx + 2 * cw + 6, y + 4 * 40 + 16, f"CLO == C{tick_ch}: a match", size=13)
+    y += 4 * 40 + 50
+    s.text(20, y, "Equal, not greater or equal: a deadline written after CLO passed it "
+           "matches only when the counter comes round again,", size=14)
+    s.text(20, y + 20, f"2^32 microseconds later. No auto-reload either: a periodic tick "
+           "writes each next deadline itself.", size=14)
+    s.height = s.legend(20, y + 54, ["ours", "theirs"], columns=2, col_width=[420]) + 6
+    return s
+
+
 # ---- lesson 06: the frame bitmaps ----------------------------------------------------
 
 def bitmap_06(L):
@@ -1155,6 +1239,7 @@ PICTURES = {
     "01-boot": {"memory.svg": memory_01},
     "03-exceptions": {"vectors.svg": vectors_03},
     "04-irq": {"irq.svg": irq_04},
+    "05-timer": {"compare.svg": timer_05},
     "06-pmm": {"bitmap.svg": bitmap_06},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,

@@ -41,6 +41,8 @@ FILL = {
     "gpu": "#e6e6e6",         # memory that is not the ARM's
     "mask": "#fff8dc",        # a gate the kernel opens
     "used": "#bfe6c5",        # a source piOS uses
+    "ours": "#bfe6c5",        # a timer channel piOS uses
+    "theirs": "#e6e6e6",      # a timer channel the GPU uses
 }
 LEGEND = {
     "image": "the kernel image",
@@ -66,6 +68,8 @@ LEGEND = {
     "gpu": "not the allocator's: the GPU's memory, device registers",
     "mask": "a gate: a mask the kernel sets",
     "used": "an interrupt source piOS uses",
+    "ours": "a channel piOS uses",
+    "theirs": "a channel the GPU firmware uses: not ours",
 }
 
 
