@@ -104,6 +104,99 @@ def memory_01(L):
     return s
 
 
+# ---- lesson 02: the UART's and the GPIO's registers -------------------------------------
+
+def register_comments(path, prefix):
+    """[(name, comment)] of the `#define PREFIX... /* comment */` lines of a header."""
+    import re
+    out = []
+    for m in re.finditer(r"^#define\s+(" + prefix + r"\w*)\s+.*?(?:/\*\s*(.*?)\s*\*/)?\s*$",
+                         Path(path).read_text(), re.M):
+        out.append((m.group(1), m.group(2) or ""))
+    return out
+
+
+def bit_strip(s, x, y, nbits, fields, title, cw=44, first=0):
+    """Bits first .. first + nbits - 1 of a register, fields [(high, low, label, value)]
+    (bit numbers relative to first) drawn, the others blank."""
+    s.text(x, y - 28, title, size=14, bold=True, mono=True)
+    for b in range(nbits):
+        bx = x + (nbits - 1 - b) * cw
+        s.rect(bx, y, cw, 34, fill=FILL["fault"], sw=0.8)
+        s.text(bx + cw / 2, y - 6, str(b + first), size=12, anchor="middle", fill=GREY_INK)
+    for hi, lo, label, value in fields:
+        fx = x + (nbits - 1 - hi) * cw
+        fw = (hi - lo + 1) * cw
+        s.rect(fx, y, fw, 34, fill=FILL["note"], sw=1.2)
+        s.text(fx + fw / 2, y + (15 if value is not None else 22), label, size=12,
+               anchor="middle", bold=True)
+        if value is not None:
+            s.text(fx + fw / 2, y + 29, value, size=12, anchor="middle", mono=True)
+    return y + 34
+
+
+def registers_02(L):
+    d = L.d
+    board = L.root / "common" / "board.h"
+    uart = [(n, c) for n, c in register_comments(board, "UART0_") if n != "UART0_BASE"]
+    base = d["UART0_BASE"]
+
+    s = Svg(1060, 10, "Lesson 02: the PL011 UART's and the GPIO's registers",
+            "The UART0 registers by offset, the bits of the flag, control, line control and "
+            "data registers piOS uses, and GPIO pins 14 and 15 set to ALT0 (TXD0, RXD0) in "
+            "GPFSEL1.", "common/board.h")
+    s.text(20, 30, "Lesson 02: the registers behind uart_putc() (common/board.h)", size=18,
+           bold=True)
+    s.text(20, 56, f"UART0 (PL011) at {hx(base)}", size=15, bold=True)
+    y = 68
+    for name, comment in uart:
+        s.rect(20, y, 430, 28, fill="#ffffff", sw=0.8)
+        s.text(28, y + 19, f"+{hx(d[name] - base, 2)}", size=13, mono=True)
+        s.text(86, y + 19, name, size=13, mono=True, bold=True)
+        s.text(220, y + 19, comment, size=12 if len(comment) > 30 else 13)
+        y += 28
+    left_bottom = y
+
+    def fld(mask_name, label):
+        hi, lo = C.field_bits(d[mask_name])
+        return (hi, lo, label, None)
+
+    x, y = 480, 110
+    strips = [
+        ("UART0_FR", 8, [fld("UART_FR_BUSY", "BUSY"), fld("UART_FR_RXFE", "RXFE"),
+                         fld("UART_FR_TXFF", "TXFF"), fld("UART_FR_RXFF", "RXFF"),
+                         fld("UART_FR_TXFE", "TXFE")]),
+        ("UART0_CR", 10, [fld("UART_CR_UARTEN", "EN"), fld("UART_CR_TXE", "TXE"),
+                          fld("UART_CR_RXE", "RXE")]),
+        ("UART0_LCRH", 8, [fld("UART_LCRH_FEN", "FEN"),
+                           (*C.field_bits(d["UART_LCRH_WLEN_8"]), "WLEN", "8 bits")]),
+        ("UART0_DR", 12, [(*C.field_bits(d["UART_DR_ERROR_MASK"]), "errors", None),
+                          (*C.field_bits(d["UART_DR_DATA_MASK"]), "data byte", None)]),
+    ]
+    for name, nbits, fields in strips:
+        y = bit_strip(s, x + (12 - nbits) * 44, y, nbits, fields, name) + 62
+    # GPIO: the function-select fields of the UART's pins.
+    fsel_bits, per = d["GPIO_FSEL_BITS"], d["GPIO_PINS_PER_FSEL"]
+    pins = [(d["GPIO_UART0_TXD"], "TXD0"), (d["GPIO_UART0_RXD"], "RXD0")]
+    reg = pins[0][0] // per
+    assert all(p // per == reg for p, _ in pins)
+    alt0 = format(d["GPIO_FUNC_ALT0"], f"0{fsel_bits}b")
+    fields = [((p % per) * fsel_bits + fsel_bits - 1, (p % per) * fsel_bits,
+               f"pin {p}: {fn}", alt0) for p, fn in pins]
+    lo = min(f[1] for f in fields)
+    shifted = [(hi - lo, l - lo, label, v) for hi, l, label, v in fields]
+    s.text(x, y - 28, f"GPFSEL{reg} at +{hx(d['GPFSEL0'] + 4 * reg - d['GPIO_BASE'], 2)} "
+           f"of GPIO {hx(d['GPIO_BASE'])}: bits {fields[-1][0]}:{lo}", size=14, bold=True)
+    bit_strip(s, x + (12 - 2 * fsel_bits) * 44, y, 2 * fsel_bits, shifted, "", first=lo)
+    y += 34 + 24
+    s.text(x, y, f"ALT0 = {alt0} (GPIO_FUNC_ALT0); {fsel_bits} bits a pin, {per} pins a "
+           "register", size=13)
+    s.height = max(left_bottom, y) + 50
+    s.rect(20, s.height - 34, 17, 13, fill=FILL["note"], sw=1)
+    s.text(45, s.height - 22, "a field piOS reads or writes (board.h names it)", size=13)
+    return s
+
+
 # ---- lesson 03: the vector table and a stack per mode --------------------------------
 
 # The mode each exception enters [ARM ARM A2.6]; None: no stack of its own (piOS never
@@ -1236,6 +1329,7 @@ def addrspace_10(L):
 
 
 PICTURES = {
+    "02-uart": {"registers.svg": registers_02},
     "01-boot": {"memory.svg": memory_01},
     "03-exceptions": {"vectors.svg": vectors_03},
     "04-irq": {"irq.svg": irq_04},
