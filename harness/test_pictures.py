@@ -11,7 +11,6 @@ elsewhere, so the pictures are the reference's.
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 

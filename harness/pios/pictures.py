@@ -452,7 +452,7 @@ def timer_05(L):
     y += 4 * 40 + 50
     s.text(20, y, "Equal, not greater or equal: a deadline written after CLO passed it "
            "matches only when the counter comes round again,", size=14)
-    s.text(20, y + 20, f"2^32 microseconds later. No auto-reload either: a periodic tick "
+    s.text(20, y + 20, "2^32 microseconds later. No auto-reload either: a periodic tick "
            "writes each next deadline itself.", size=14)
     s.height = s.legend(20, y + 54, ["ours", "theirs"], columns=2, col_width=[420]) + 6
     return s
@@ -1224,7 +1224,7 @@ def addrspace_10(L):
     top, stack_top = d["USER_TOP"], d["USER_STACK_TOP"]
     stack_low = stack_top - d["USER_STACK_PAGES"] * page
     text = user_link_address(L.path)
-    kb, vmm, vmm_end = d["KERNEL_BASE"], d["VMM_BASE"], d["VMM_END"]
+    kb, vmm = d["KERNEL_BASE"], d["VMM_BASE"]
     win, win_size = d["USER_L1_WINDOW"], d["USER_L1_WINDOW_SIZE"]
     pb, psize, fixed = d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], d["FIXED_L2_BASE"]
     assert top == kb == 1 << (32 - d["TTBCR_N_2GB"])
@@ -1247,7 +1247,7 @@ def addrspace_10(L):
              (pb, pb + psize, "peripherals", "device"),
              (win, win + win_size, "processes' L1 tables (window)", "tables"),
              (vmm, win, "kernel heap, VMM mappings", "data"),
-             (kb, kb + (1 << 20), "kernel image", "image")]
+             (kb, vmm, "kernel image", "image")]
     y = 90
     s.text(ax + cw + gap / 2, y - 14, "kernel half: the same in every process", size=14,
            bold=True, anchor="middle")
