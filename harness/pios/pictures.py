@@ -218,7 +218,7 @@ def vector_table(path):
     return [(int(o, 16), name.strip(), w) for (o, name), w in zip(slots, words)]
 
 
-def vectors_03(L):
+def vectors_03(L, slide=False):
     d = L.d
     table = vector_table(L.path / "vectors.S")
     size = L.sym("vectors_end") - L.sym("vectors")
@@ -234,6 +234,7 @@ def vectors_03(L):
             "in the kernel's .stack section.",
             L.source("SVC_STACK_SIZE", "CPSR_MODE_SVC") + f", lessons/{L.name}/vectors.S"
             f", lessons/{L.name}/build/kernel.elf (symbols)")
+    s.text_scale = 1.15 if slide else 1.0
     s.text(20, 30, "Lesson 03: the vectors and a stack per mode", size=18, bold=True)
     s.text(20, 54, f"install_vectors copies vectors .. vectors_end ({size} bytes) to "
            "address 0: eight slots, then the eight handler addresses they load.", size=14)
@@ -282,6 +283,8 @@ def vectors_03(L):
     s.text(20, y, "The exception itself switches mode, and with it sp: each handler starts "
            "on its own mode's stack, whatever was interrupted.", size=14)
     s.height = y + 24
+    if slide:
+        s.view = (0, 38, s.width, s.height - 38)
     return s
 
 
@@ -294,7 +297,7 @@ def shortcuts(d):
     return [int(v) for v in body[1:-1].split(",")]
 
 
-def irq_04(L):
+def irq_04(L, slide=False):
     d = L.d
     src, basic, count = d["IRQ_UART0"], d["IRQ_BASIC"], d["IRQ_COUNT"]
     bank_bits = basic // 2                       # two GPU banks below the ARM's sources
@@ -311,6 +314,7 @@ def irq_04(L):
             "Three gates, each with its own mask: the UART's IMSC, the interrupt "
             "controller's enable register, the CPU's CPSR.I. Then the IRQ vector.",
             L.source("IRQ_UART0", "IRQ_ENABLE_2", "CPSR_I") + f", lessons/{L.name}/vectors.S")
+    s.text_scale = 1.15 if slide else 1.0
     s.text(20, 30, "Lesson 04: three gates between a device and the CPU", size=18, bold=True)
 
     cols = [(20, "the device: UART0 (PL011)", hx(d["UART0_BASE"] - d["PERIPHERAL_BASE"] + phys)),
@@ -326,8 +330,8 @@ def irq_04(L):
               ("IMSC: the device's mask", "UART_INT_RX, UART_INT_RT", "note"),
               ("MIS: raw AND mask", f"{hx(off('UART0_MIS'))}", "free")]),
         (370, [(f"source {src} (IRQ_UART0) pending", f"IRQ_PENDING_{bank} bit {bit}", "free"),
-               (f"IRQ_ENABLE_{bank}: the controller's mask", f"write 1 << {bit}; IRQ_DISABLE_{bank}", "note"),
-               ("the ARM's IRQ line", f"IRQ_BASIC_PENDING bit {short} (shortcut)", "free")]),
+               (f"IRQ_ENABLE_{bank}: its mask", f"write 1 << {bit}; IRQ_DISABLE_{bank}", "note"),
+               ("the IRQ line; a shortcut:", f"IRQ_BASIC_PENDING bit {short}", "free")]),
         (720, [("CPSR.I: the CPU's mask", f"bit {cpsr_i}: 0 lets IRQs in", "note"),
                ("IRQ exception", f"vector {hx(vec, 2)} -> {handler}", "free"),
                ("irq_handle(): which source?", "read pending, call its handler", "free")]),
@@ -345,6 +349,7 @@ def irq_04(L):
         s.path([(x0 + w, 110 + 2 * 94 + 32), (x0 + w + 20, 110 + 2 * 94 + 32),
                 (x0 + w + 20, 110 + 32), (x0 + 350 - 4, 110 + 32)], arrow=True)
     y = 110 + 3 * 94 + 20
+    gates_bottom = y - 42
 
     # The sources, by bank.
     s.text(20, y, f"The controller's {count} sources, as piOS numbers them", size=15, bold=True)
@@ -371,12 +376,14 @@ def irq_04(L):
     s.text(20, y + 20, "the handler removes the cause at the device (ICR, reading the data).",
            size=14)
     s.height = s.legend(20, y + 54, ["mask", "used"], columns=2, col_width=[420]) + 6
+    if slide:
+        s.view = (0, 52, s.width, gates_bottom - 52)
     return s
 
 
 # ---- lesson 05: a compare channel -----------------------------------------------------
 
-def timer_05(L):
+def timer_05(L, slide=False):
     d = L.d
     hz, tick_ch, cb_ch = d["SYSTIMER_HZ"], d["TIMER_TICK_CHANNEL"], d["TIMER_CALLBACK_CHANNEL"]
     period = hz // d["TIMER_DEFAULT_HZ"]
@@ -390,6 +397,7 @@ def timer_05(L):
             "CLO equals its register, sets its bit in CS and raises its interrupt until the "
             "handler writes the bit back.",
             L.source("SYSTIMER_HZ", "TIMER_TICK_CHANNEL", "IRQ_SYSTIMER_1"))
+    s.text_scale = 1.2 if slide else 1.0
     s.text(20, 30, "Lesson 05: one counter, four comparators (timer.c)", size=18, bold=True)
     s.text(20, 54, f"CLO counts at {hz // 1000000} MHz (SYSTIMER_HZ): one step per microsecond. "
            "A channel matches when CLO equals its compare register.", size=14)
@@ -446,8 +454,8 @@ def timer_05(L):
             s.path(pts, sw=2.5, stroke="#b03030")
     ax = cx + ack * cw
     s.line(ax, y - 6, ax, y + 4 * 40, dash="6 4", stroke=GREY_INK)
-    s.text(ax + 6, y + 4 * 40 + 16, f"the handler writes SYSTIMER_CS_M({tick_ch}) to CS",
-           size=13)
+    s.text(ax + 6, y + 4 * 40 + 16, f"handler: SYSTIMER_CS_M({tick_ch}) -> CS", size=13)
+    diagram = (y - 42, y + 4 * 40 + 26)
     s.text(cx + 2 * cw + 6, y + 4 * 40 + 16, f"CLO == C{tick_ch}: a match", size=13)
     y += 4 * 40 + 50
     s.text(20, y, "Equal, not greater or equal: a deadline written after CLO passed it "
@@ -455,6 +463,8 @@ def timer_05(L):
     s.text(20, y + 20, "2^32 microseconds later. No auto-reload either: a periodic tick "
            "writes each next deadline itself.", size=14)
     s.height = s.legend(20, y + 54, ["ours", "theirs"], columns=2, col_width=[420]) + 6
+    if slide:
+        s.view = (0, diagram[0], s.width, diagram[1] - diagram[0])
     return s
 
 
@@ -1331,9 +1341,11 @@ def addrspace_10(L):
 PICTURES = {
     "02-uart": {"registers.svg": registers_02},
     "01-boot": {"memory.svg": memory_01},
-    "03-exceptions": {"vectors.svg": vectors_03},
-    "04-irq": {"irq.svg": irq_04},
-    "05-timer": {"compare.svg": timer_05},
+    "03-exceptions": {"vectors.svg": vectors_03,
+                      "slide-vectors.svg": lambda L: vectors_03(L, slide=True)},
+    "04-irq": {"irq.svg": irq_04, "slide-irq.svg": lambda L: irq_04(L, slide=True)},
+    "05-timer": {"compare.svg": timer_05,
+                 "slide-compare.svg": lambda L: timer_05(L, slide=True)},
     "06-pmm": {"bitmap.svg": bitmap_06},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,
