@@ -32,7 +32,7 @@ override PYRUN := $(TOOLS)/pios-python
 PYTEST_FLAGS ?= -n auto
 
 .PHONY: all build run debug qemu-gdb gdb test test-course bench diff diff-html clean slides setup help \
-        sdcard chainloader sdcard-loader install grade starter course gradescope carry lint pt mutants
+        sdcard pictures chainloader sdcard-loader install grade starter course gradescope carry lint pt mutants
 
 all: build
 
@@ -154,6 +154,15 @@ pt:
 	@$(MAKE) --no-print-directory build L=$(L)
 	$(PYRUN) $(TOOLS)/pios-pt $(LDIR) $(if $(CMDS),-c "$(CMDS)") $(if $(OUT),-o $(OUT))
 
+# The lesson pictures (lessons/NN-name/pictures/*.svg), drawn by
+# harness/pios/pictures.py from the code's constants and the built kernel's symbols;
+# harness/test_pictures.py fails when a committed one is stale.
+pictures:
+	$(if $(L),$(call need_lesson))
+	$(SETUP) build
+	@$(MAKE) --no-print-directory build $(if $(L),L=$(L))
+	$(PYRUN) $(TOOLS)/pios-pictures $(if $(L),$(LDIR))
+
 slides:
 	$(SETUP) slides
 	@$(MAKE) --no-print-directory -C slides
@@ -211,6 +220,7 @@ help:
 	@echo "  make diff L=02       what lesson 02 adds to lesson 01"
 	@echo "  make diff-html [L=02]  the same side by side: build/diff/02-uart.html"
 	@echo "  make slides          render the Marp slide decks"
+	@echo "  make pictures [L=07] redraw the lesson pictures (SVG) from the code"
 	@echo "  make grade L=05 SUB=path     grade a submission (folder, .zip, .tar.gz)"
 	@echo "  make grade L=05 BATCH=dir    grade every submission in dir, in parallel"
 	@echo "  make gradescope L=05         the Gradescope autograder zip for lesson 05"

@@ -34,10 +34,12 @@ def lessons_in(root):
 
 def lesson_files(path):
     """The lesson's source files, relative to its folder: everything except build
-    output (build/), the Makefile and README.md, hidden files and editor backups."""
+    output (build/), the Makefile and README.md, the README's pictures (pictures/,
+    drawn from the code by make pictures), hidden files and editor backups."""
     found = set()
     for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = [d for d in dirnames if d != "build" and not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames
+                       if d not in ("build", "pictures") and not d.startswith(".")]
         rel_dir = Path(dirpath).relative_to(path)
         for name in filenames:
             if name.startswith(".") or name.endswith("~"):

@@ -41,6 +41,7 @@ def make_diff(root, number):
 def new_files(prev, lesson):
     return sorted(p.relative_to(lesson.path) for p in lesson.path.rglob("*")
                   if p.is_file() and "build" not in p.relative_to(lesson.path).parts
+                  and "pictures" not in p.relative_to(lesson.path).parts
                   and p.name != "README.md" and not (prev.path / p.relative_to(lesson.path)).exists())
 
 

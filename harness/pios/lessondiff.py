@@ -10,7 +10,7 @@ side-by-side page per lesson (build/diff/NN-name.html). Two things make it more 
   explains them) are left out of both sides, so a file reads as the reference's code
   does and a TODO reworded between two lessons is no change.
 
-READMEs are left out (they always differ), and so are build outputs.
+READMEs and their pictures are left out (they always differ), and so are build outputs.
 """
 
 import difflib
@@ -24,12 +24,13 @@ SKIPPED = {"README.md"}
 
 def lesson_files(lesson_dir):
     """A lesson's files, relative to its folder: everything but build output,
-    READMEs, hidden files and editor backups."""
+    READMEs and their pictures, hidden files and editor backups."""
     lesson_dir = Path(lesson_dir)
     found = set()
     for p in lesson_dir.rglob("*"):
         rel = p.relative_to(lesson_dir)
-        if (not p.is_file() or "build" in rel.parts or p.name in SKIPPED
+        if (not p.is_file() or "build" in rel.parts or "pictures" in rel.parts
+                or p.name in SKIPPED
                 or any(part.startswith(".") for part in rel.parts) or p.name.endswith("~")):
             continue
         found.add(rel.as_posix())

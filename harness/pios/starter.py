@@ -365,7 +365,8 @@ TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # files name only files it has: a student's tree holds one lesson.
 _NEVER_HANDED_OUT = ("mutants.py", "campaign.py", "pios-mutants", "fake_class.py",
                      "test_grading.py", "test_course.py", "test_references.py",
-                     "lint_cases.py", "test_lint.py", "selfcheck.py", "stretch_solutions.py", "logs", "build", "__pycache__", ".pytest_cache",
+                     "lint_cases.py", "test_lint.py", "test_pictures.py",
+                     "selfcheck.py", "stretch_solutions.py", "logs", "build", "__pycache__", ".pytest_cache",
                      "node_modules", "*.pyc")
 TREE_IGNORE = shutil.ignore_patterns(*_NEVER_HANDED_OUT, "hidden")
 # The Gradescope bundle is the instructor's (students never see it): it keeps the
