@@ -39,6 +39,7 @@ EXTENSIONS = ("md", "c", "h", "S", "py", "ld", "mk", "gdb", "sh", "yml", "json",
 # these are the names that are also written without their folder.
 GENERATED = {
     "programs.S",       # lesson 10: the user programs as one assembly file (user/user.mk)
+    "bench.json",       # make bench: a lesson's figures, in its build/ (harness/pios/bench.py)
 }
 # Names of files that are never in the repository, though its tools make them or its
 # docs quote them (a name here is also any path ending in it, or under it):
