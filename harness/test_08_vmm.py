@@ -312,8 +312,7 @@ def test_lint_unmap_invalidates_va(lesson):
     lint.check(lesson, "unmap", as_of=LESSON)
 
 
-@pytest.mark.points(0)
-@pytest.mark.given
+@pytest.mark.points(0)     # a tool's check: it needs the lesson's mapping code to run
 def test_pt_draws_what_the_mmu_walks(boot, lesson, rng):
     """The page-table view (`make pt`, harness/pios/pagetable.py), on a mapping the
     test makes: a random page mapped to a frame from `alloc` must be found by its
