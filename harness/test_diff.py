@@ -7,7 +7,6 @@ import functools
 import html
 import re
 import subprocess
-from pathlib import Path
 
 from pios import lessons as L
 from pios import starter as S

@@ -640,8 +640,6 @@ class Walker:
             amount = self.val(s, sh[1]) if len(sh) > 1 else 1
             if kind == "rrx":
                 return op("ror", v, 1)
-            if isinstance(amount, int):
-                return op(kind, v, amount)
             return op(kind, v, amount)
         return v
 
@@ -792,8 +790,6 @@ class Walker:
         elif base in ("cpsid", "cpsie"):
             if "i" in o[0]:
                 self.event(s, "irq", ins, what="off" if base == "cpsid" else "on")
-            if len(o) > 1:
-                pass
         elif base == "msr":
             if o and o[0].startswith("cpsr"):
                 self.event(s, "irq", ins, what="restore", value=self.val(s, o[1]))

@@ -7,7 +7,6 @@ its test. On a much slower host, PIOS_TIMEOUT_SCALE=3 (say) multiplies them all.
 """
 
 import os
-import re
 import subprocess
 from pathlib import Path
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import armsym
-from .armsym import compare, difference_range, depends_on, atoms_of
+from .armsym import difference_range, depends_on, atoms_of
 
 TRM = "ARM1176JZF-S TRM (DDI 0301H)"
 ARM = "ARM ARM (DDI 0100I)"

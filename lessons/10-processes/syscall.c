@@ -42,7 +42,6 @@ static int sys_exit(struct proc *p, u32 status, u32 b, u32 c)
     proc_exit((int)(status & 0xFF));    /* an exit status is 8 bits, as on Unix */
 }
 
-/* Console output: the characters a program wrote, on the UART. */
 /* A byte a program may not send to the terminal as it is: a control character
  * other than tab and newline (ESC starts the terminal's escape sequences; a
  * carriage return lets a program overwrite what the kernel printed), or DEL. */
@@ -50,6 +49,8 @@ static int is_control(char c)
 {
     return ((u8)c < ' ' && c != '\t' && c != '\n') || c == 0x7F;
 }
+
+/* Console output: the characters a program wrote, on the UART. */
 
 static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
 {
