@@ -88,7 +88,7 @@ def test_kernel_that_never_reaches_its_prompt(how, tmp_path):
 
 def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
     sub = copy_lesson(TIMER, tmp_path / "s")
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    if (ms > 3000)\n        for (;;)\n            ;\n"
          "    wakeups = timer_sleep_us((u64)ms * 1000);")
     r = graded(TIMER, sub, tmp_path / "out", select=[
@@ -104,7 +104,7 @@ def test_kernel_that_prints_the_expected_text_without_the_work(tmp_path):
     """`sleep` answers with the README's example line and does not sleep: the tests'
     random lengths catch it."""
     sub = copy_lesson(TIMER, tmp_path / "s")
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    kprintf(\"slept 100 ms: 100000 us by the timer, 10 ticks, 11 wakeups\\n\");\n"
          "    return 0;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
     names = ["test_random_sleeps_last_that_long", "test_sleep_waits_in_wfi"]
@@ -274,7 +274,7 @@ def test_reference_objects_are_reused_only_for_unchanged_inputs(tmp_path):
         tree = tmp_path / f"tree-{name}"
         G.assemble(ROOT, les, sub, tree, les.path)
         return tree, tree / "lessons" / TIMER
-    # a header only timer.c and kernel.c include changes: their objects are not copied
+    # a header that only a few files include changes: their objects are not copied
     tree, lesson = tree_of("header", lambda d: (d / "timer.h").write_text(
         (d / "timer.h").read_text() + "#define STUDENT_WAS_HERE 1\n"))
     users = {d.stem for d in (ref / f"lessons/{TIMER}/build").glob("*.d")
@@ -335,7 +335,7 @@ def test_a_flood_costs_little_disk_and_memory(newlines, tmp_path):
     grading grows past 400 MB."""
     import resource
     sub = copy_lesson(TIMER, tmp_path / "s")
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    for (;;)\n        kprintf(\"%s\", \"flood flood flood flood flood flood " +
          ("\\n" if newlines else "") + "\");\n    wakeups = timer_sleep_us((u64)ms * 1000);")
     r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
@@ -352,7 +352,7 @@ def test_budget_keeps_what_ran(tmp_path):
     """Stopped by its time budget, a submission keeps the points of the tests that
     finished, and the others say why they have none."""
     sub = copy_lesson(TIMER, tmp_path / "s")
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    for (;;)\n        ;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
     r = graded(TIMER, sub, tmp_path / "out", budget=6,
                select=[str(HARNESS / "test_02_uart.py::test_echo_random_text"),
@@ -460,7 +460,7 @@ def test_no_lesson_folder_is_a_clear_zero(tmp_path):
 
 def half_broken(tmp_path):
     sub = copy_lesson(TIMER, tmp_path / "half")
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    wakeups = timer_sleep_us((u64)ms * 1100);")
     return sub
 
@@ -482,7 +482,7 @@ def test_no_regression_gives_the_same_score_faster(tmp_path):
     svc command reports in other words) scores the same either way, and the
     report says which."""
     sub = half_broken(tmp_path)
-    edit(sub / "exceptions.c", "at pc 0x%08x, returned %u", "at pc 0x%08x, gave back %u")
+    edit(sub / "exceptions_cmds.c", "at pc 0x%08x, returned %u", "at pc 0x%08x, gave back %u")
     select = TIMER_TESTS + [str(HARNESS / "test_03_exceptions.py")]
     full = graded(TIMER, sub, tmp_path / "full", select=select)
     quick = graded(TIMER, sub, tmp_path / "quick", select=select, regression=False)
@@ -635,7 +635,7 @@ def _nothing_left(tmp_path):
 def hanging(tmp_path, name="hang"):
     """A lesson 05 whose every sleep hangs: each sleep test waits out its timeout."""
     sub = copy_lesson(TIMER, tmp_path / name)
-    edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
+    edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    for (;;)\n        ;\n    wakeups = timer_sleep_us((u64)ms * 1000);")
     return sub
 

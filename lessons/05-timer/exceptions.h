@@ -21,4 +21,11 @@ void exc_entry_missing(void);
 /* A one-line description of a fault status value (FSR_STATUS of DFSR or IFSR). */
 const char *fault_status_name(u32 status);
 
+/* The number and address of the last SVC exc_svc() took (for the shell's `svc`). */
+struct svc_seen {
+    u32 number;
+    u32 pc;
+};
+struct svc_seen exc_last_svc(void);
+
 #endif

@@ -37,6 +37,7 @@ void irq_handle(struct regs *regs);
 
 /* Statistics, for the `irqs` command and tests. */
 u32 irq_count(unsigned n);
+int irq_has_handler(unsigned n);
 u32 irq_spurious_count(void);
 u32 irq_unhandled_count(void);
 

@@ -12,6 +12,7 @@
 #define TIMER_CALLBACK_CHANNEL  3
 #define TIMER_DEFAULT_HZ        100
 #define TIMER_MAX_HZ            10000
+#define US_PER_S                1000000u
 
 /* Start the tick at `hz` ticks per second (also to change the rate later). */
 void timer_init(u32 hz);

@@ -15,7 +15,6 @@
 #include "kstring.h"
 #include "panic.h"
 #include "pmm.h"
-#include "shell.h"
 #include "vmm.h"
 
 #define BLOCK_USED  0x55534544u     /* "USED": catches frees of wild pointers */
@@ -158,63 +157,13 @@ static void free_block(void *p)
 /* END SOLUTION */
 }
 
-/* ---- shell ------------------------------------------------------------------------ */
-
-static int cmd_kmalloc(int argc, char **argv, const char *args)
+void heap_stats(struct heap_stats *st)
 {
-    u32 size;
-    void *p;
-    (void)args;
-
-    if (argc != 2 || parse_u32(argv[1], &size) != 0) {
-        kprintf("usage: kmalloc SIZE\n");
-        return -1;
-    }
-    if (size == 0 || size > HEAP_MAX) {
-        kprintf("error: kmalloc %u: the size must be 1 to %u bytes\n", size, HEAP_MAX);
-        return -1;
-    }
-    if (!(p = kmalloc(size))) {
-        kprintf("error: kmalloc %u: out of memory\n", size);
-        return -1;
-    }
-    kprintf("kmalloc %u: 0x%08x\n", size, (u32)(uintptr_t)p);
-    return 0;
-}
-SHELL_COMMAND(kmalloc, "SIZE", "allocate SIZE bytes from the kernel heap", cmd_kmalloc);
-
-static int cmd_kfree(int argc, char **argv, const char *args)
-{
-    u32 addr;
-    (void)args;
-
-    if (argc != 2 || parse_u32(argv[1], &addr) != 0) {
-        kprintf("usage: kfree ADDR\n");
-        return -1;
-    }
-    if (!heap_owns((void *)(uintptr_t)addr)) {
-        kprintf("error: 0x%08x is not an allocated heap block\n", addr);
-        return -1;
-    }
-    kfree((void *)(uintptr_t)addr);
-    kprintf("freed 0x%08x\n", addr);
-    return 0;
-}
-SHELL_COMMAND(kfree, "ADDR", "free a block from kmalloc", cmd_kfree);
-
-static int cmd_heap(int argc, char **argv, const char *args)
-{
-    u32 used = 0, nused = 0, free = 0, nfree = 0;
-    (void)argc, (void)argv, (void)args;
-
+    *st = (struct heap_stats){ .top = heap_top };
     for (struct block *b = first; b; b = b->next) {
         if (b->magic == BLOCK_USED)
-            used += b->size, nused++;
+            st->used_bytes += b->size, st->used_blocks++;
         else
-            free += b->size, nfree++;
+            st->free_bytes += b->size, st->free_blocks++;
     }
-    kprintf("heap 0x%08x-0x%08x: %u pages; %u bytes in %u used blocks, %u bytes in %u free\n",
-            HEAP_BASE, heap_top, (heap_top - HEAP_BASE) / PAGE_SIZE, used, nused, free, nfree);
-    return 0;
 }
-SHELL_COMMAND(heap, "", "kernel heap statistics", cmd_heap);

@@ -13,4 +13,12 @@ void kfree(void *p);
 /* Whether p is a block kmalloc handed out and nobody freed (for the shell). */
 int heap_owns(const void *p);
 
+/* The heap's extent (HEAP_BASE to top) and its blocks, for the `heap` command. */
+struct heap_stats {
+    u32 top;
+    u32 used_bytes, used_blocks;
+    u32 free_bytes, free_blocks;
+};
+void heap_stats(struct heap_stats *st);
+
 #endif

@@ -69,6 +69,20 @@ void proc_fault(struct regs *regs, const char *what, int status);
 /* Called on the way back to user mode: a killed process ends here. */
 void proc_return_to_user(struct regs *regs);
 
+/* The user programs built into the kernel image (build/programs.S), a table ended
+ * by a NULL name; program_find() looks one up by name (NULL: no such program). */
+struct program {
+    const char *name;
+    const u8 *start, *end;
+};
+extern const struct program user_programs[];
+const struct program *program_find(const char *name);
+
+/* For the `procs` command: slot i of the process table (NULL past PROC_MAX), and
+ * how many ASIDs are free. */
+const struct proc *proc_slot(int i);
+int proc_asids_free(void);
+
 /* Validate an ELF image; NULL if it may be loaded, else why not. */
 const char *elf_check(const u8 *elf, u32 size);
 

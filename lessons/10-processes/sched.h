@@ -73,6 +73,11 @@ void mutex_unlock(struct mutex *m);
 /* bench yield N: time N thread switches each way (for bench.c's command). */
 int sched_bench_yield(u32 n);
 
+/* For the shell: a copy of the thread table taken with IRQs masked, and one
+ * thread's state (T_UNUSED for an id out of range). */
+void sched_snapshot(struct thread out[THREADS_MAX]);
+enum thread_state thread_state(int id);
+
 /* From the timer tick, and on the way out of every IRQ. */
 void sched_tick(void);
 void sched_irq_exit(void);
