@@ -21,8 +21,9 @@ LESSON = 1
 
 TOOLS = Path(__file__).parent / "tools"
 CARRY = TOOLS / "carry-forward"
-# Every lesson has its own; they always differ.
-UNDECLARED = {"Makefile", "README.md"}
+# Every lesson has its own; they always differ (starter.txt: the TODOs and stubs of
+# the regions the lesson introduces, harness/pios/starter.py).
+UNDECLARED = {"Makefile", "README.md", "starter.txt"}
 
 
 # ---- reading a tree ----------------------------------------------------------------
@@ -34,7 +35,7 @@ def lessons_in(root):
 
 def lesson_files(path):
     """The lesson's source files, relative to its folder: everything except build
-    output (build/), the Makefile and README.md, the README's pictures (pictures/,
+    output (build/), the Makefile, README.md and starter.txt, the README's pictures (pictures/,
     drawn from the code by make pictures), hidden files and editor backups."""
     found = set()
     for dirpath, dirnames, filenames in os.walk(path):

@@ -6,9 +6,10 @@ side-by-side page per lesson (build/diff/NN-name.html). Two things make it more 
 
 - a file new in the lesson is shown in full, as added lines (a lesson's subsystem is
   mostly new files: lesson 05's is timer.c), and a file it drops in full as removed;
-- the solution regions' markers and their TODO/STUB text (harness/pios/starter.py
-  explains them) are left out of both sides, so a file reads as the reference's code
-  does and a TODO reworded between two lessons is no change.
+- the solution regions' markers (harness/pios/starter.py explains them) are left out
+  of both sides, and so is starter.txt (the starter's TODO and stub texts), so a file
+  reads as the reference's code does and a TODO reworded between two lessons is no
+  change.
 
 READMEs and their pictures are left out (they always differ), and so are build outputs.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from . import starter as S
 
-SKIPPED = {"README.md"}
+SKIPPED = {"README.md", S.TEXTS_FILE}     # the starter's TODOs and stubs: scaffolding
 
 
 def lesson_files(lesson_dir):

@@ -1,26 +1,33 @@
 """Solution regions and the student starter they turn into.
 
-A reference lesson marks the code a student writes:
+A reference lesson marks the code a student writes, and nothing more:
 
-    /* BEGIN SOLUTION
-     * TODO: what the student writes here, in a sentence or three.
-     * STUB:
-     * return -1;
-     */
+    /* BEGIN SOLUTION tick_irq */
     ...reference code...
     /* END SOLUTION */
 
-The TODO text and the STUB lines are optional (a bare `/* BEGIN SOLUTION */` is a
-region with neither). In a starter, a region the lesson itself introduces becomes its
-TODO comment followed by the stub, so the file still compiles under -Werror and the
-kernel still boots; a region the lesson inherits unchanged from the previous lesson
-keeps its reference code (the student wrote it last time), only without the markers.
+so that the reference reads as plain code. What the student's starter has in the
+region's place lives in the lesson's starter.txt (TEXTS_FILE), one entry per region
+the lesson introduces: the TODO text, and the STUB lines that keep the starter
+compiling under -Werror and booting:
+
+    == timer.c tick_irq
+    Acknowledge the match before anything else, ...
+    STUB:
+        (void)arg;
+
+"STUB: previous" stands for the previous lesson's code of the region with the same
+name (a lesson that reworks a region hands out the version the student wrote last
+time). In a starter, a region the lesson introduces becomes its TODO comment followed
+by the stub; a region the lesson inherits unchanged from the previous lesson keeps
+its reference code (the student wrote it last time), only without the markers.
 
 "Introduced by lesson N" is decided by comparison, not by a tag that could go stale:
 a region of lessons/NN/file is lesson N's own unless the previous lesson's copy of
 the same file has a region with exactly the same text. A lesson that reworks an
 earlier region (lesson 03's start.S sets up four stacks where lesson 01 set one)
-owns the reworked region, and its stub holds the earlier lesson's code.
+owns the reworked region. Every region a lesson owns must have an entry in its
+starter.txt, and every entry a region: lesson_regions() says which is missing.
 """
 
 import re
@@ -30,7 +37,10 @@ from pathlib import Path
 
 SOURCE_SUFFIXES = {".c", ".S", ".h", ".ld", ".mk"}
 
-BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)/\* BEGIN SOLUTION\b(?P<rest>.*)$")
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)/\* BEGIN SOLUTION (?P<name>[\w-]+) \*/[ \t]*$")
+ANY_BEGIN_RE = re.compile(r"^[ \t]*/\* BEGIN SOLUTION\b")
+TEXTS_FILE = "starter.txt"
+PREVIOUS = "previous"           # "STUB: previous"
 END_RE = re.compile(r"^[ \t]*/\* END SOLUTION \*/[ \t]*$")
 
 
@@ -47,74 +57,102 @@ class Region:
     todo: str           # the TODO text ('' if none)
     stub: list          # the stub's lines, without indentation
     text: str           # the whole region, BEGIN to END, as written
+    name: str = ""      # from the BEGIN line; unique in its file
 
     @property
     def where(self):
         return f"{self.path}:{self.line}"
 
 
-def _header_lines(lines, i, path):
-    """The BEGIN comment starting at lines[i]: returns (its inner lines, index of its
-    last line)."""
-    first = BEGIN_RE.match(lines[i]).group("rest")
-    if first.rstrip().endswith("*/"):
-        return [first.rstrip()[:-2]], i
-    inner = [first]
-    for j in range(i + 1, len(lines)):
-        if "*/" in lines[j]:
-            inner.append(lines[j][: lines[j].index("*/")])
-            return inner, j
-        inner.append(lines[j])
-    raise RegionError(f"{path}:{i + 1}: BEGIN SOLUTION comment is never closed")
-
-
-def _parse_header(inner):
-    """Split a BEGIN comment's lines into the TODO text and the STUB lines."""
-    todo, stub, mode = [], [], None
-    for raw in inner:
-        line = re.sub(r"^\s*\* ?", "", raw).rstrip() if raw.lstrip().startswith("*") \
-            else raw.strip()
-        if line.startswith("TODO:"):
-            mode, line = "todo", line[5:].strip()
-        elif line.startswith("STUB:"):
-            mode, line = "stub", line[5:].strip()
-        if mode == "todo":
-            todo.append(line)
-        elif mode == "stub":
-            stub.append(line)
-    while stub and not stub[0]:
-        stub.pop(0)
-    while stub and not stub[-1]:
-        stub.pop()
-    return " ".join(t for t in todo if t).strip(), stub
-
-
 def parse(text, path="<text>"):
-    """The solution regions of a source file, in order. Raises RegionError on a
-    nested, unclosed or unopened region."""
+    """The solution regions of a source file, in order, without their texts (those
+    are in the lesson's starter.txt: lesson_regions() fills them in). Raises
+    RegionError on a nested, unclosed, unopened, unnamed or twice-named region."""
     lines = text.split("\n")
-    regions, i = [], 0
+    regions, names, i = [], set(), 0
     while i < len(lines):
         if END_RE.match(lines[i]):
             raise RegionError(f"{path}:{i + 1}: END SOLUTION without a BEGIN")
+        if ANY_BEGIN_RE.match(lines[i]) and not BEGIN_RE.match(lines[i]):
+            raise RegionError(f"{path}:{i + 1}: write a region's start as one line, "
+                              f"/* BEGIN SOLUTION name */ (its texts go in {TEXTS_FILE})")
         m = BEGIN_RE.match(lines[i])
         if not m:
             i += 1
             continue
-        inner, hdr_end = _header_lines(lines, i, path)
-        todo, stub = _parse_header(inner)
-        j = hdr_end + 1
+        if m.group("name") in names:
+            raise RegionError(f"{path}:{i + 1}: a second region named {m.group('name')}")
+        names.add(m.group("name"))
+        j = i + 1
         while j < len(lines) and not END_RE.match(lines[j]):
-            if BEGIN_RE.match(lines[j]):
+            if ANY_BEGIN_RE.match(lines[j]):
                 raise RegionError(f"{path}:{j + 1}: BEGIN SOLUTION inside the region "
                                   f"that starts at line {i + 1}")
             j += 1
         if j == len(lines):
             raise RegionError(f"{path}:{i + 1}: BEGIN SOLUTION without an END")
-        regions.append(Region(path, i + 1, j + 1, m.group("indent"), todo, stub,
-                              "\n".join(lines[i:j + 1])))
+        regions.append(Region(path, i + 1, j + 1, m.group("indent"), "", [],
+                              "\n".join(lines[i:j + 1]), m.group("name")))
         i = j + 1
     return regions
+
+
+def read_texts(lesson_dir):
+    """{(file, region name): (TODO text, stub lines or PREVIOUS)} from a lesson's
+    starter.txt ({} when it has none)."""
+    path = Path(lesson_dir) / TEXTS_FILE
+    if not path.exists():
+        return {}
+    texts, key, todo, stub = {}, None, [], None
+
+    def close():
+        if key is not None:
+            lines = stub or []
+            while lines and not lines[-1].strip():
+                lines.pop()
+            texts[key] = (" ".join(todo).strip(),
+                          PREVIOUS if lines == [f"STUB: {PREVIOUS}"] else lines)
+
+    for n, line in enumerate(path.read_text().split("\n"), 1):
+        if line.startswith("#") and stub is None:
+            continue
+        if line.startswith("== "):
+            close()
+            parts = line[3:].split()
+            if len(parts) != 2 or tuple(parts) in texts:
+                raise RegionError(f"{path}:{n}: want `== FILE NAME`, once per region")
+            key, todo, stub = tuple(parts), [], None
+        elif key is None:
+            if line.strip():
+                raise RegionError(f"{path}:{n}: text before the first `== FILE NAME`")
+        elif line.strip() == f"STUB: {PREVIOUS}":
+            stub = [line.strip()]
+        elif line.rstrip() == "STUB:":
+            stub = []
+        elif stub is not None:
+            stub.append(line.rstrip())
+        elif line.strip():
+            todo.append(line.strip())
+    close()
+    return texts
+
+
+def _fill(own, texts, previous, rel, lesson_dir):
+    """Give each owned region its TODO and stub from texts; previous: the previous
+    lesson's regions of the same file, for "STUB: previous"."""
+    for r in own:
+        if (rel, r.name) not in texts:
+            raise RegionError(f"{r.where}: region {r.name} has no entry `== {rel} {r.name}` "
+                              f"in {Path(lesson_dir).name}/{TEXTS_FILE}")
+        r.todo, stub = texts[(rel, r.name)]
+        if stub == PREVIOUS:
+            before = next((p for p in previous if p.name == r.name), None)
+            if before is None:
+                raise RegionError(f"{r.where}: STUB: previous, but the previous lesson's "
+                                  f"{rel} has no region {r.name}")
+            stub = [l[len(before.indent):] if l.startswith(before.indent) else l
+                    for l in kept_text(before).split("\n")]
+        r.stub = stub
 
 
 def _lesson_prefix(lesson_name):
@@ -145,9 +183,7 @@ def _wrap(text, width):
 
 def kept_text(region):
     """An inherited region in the starter: its reference code, markers dropped."""
-    lines = region.text.split("\n")
-    _, hdr_end = _header_lines(lines, 0, region.path)
-    return "\n".join(lines[hdr_end + 1:-1])
+    return "\n".join(region.text.split("\n")[1:-1])
 
 
 def owned(regions, previous_regions):
@@ -165,8 +201,10 @@ def source_files(lesson_dir):
 
 
 def lesson_regions(lesson_dir, previous_dir=None):
-    """{relative path: (all regions, the lesson's own)} for one lesson folder."""
-    result = {}
+    """{relative path: (all regions, the lesson's own)} for one lesson folder, the
+    lesson's own with their TODO and stub from its starter.txt. Raises RegionError
+    when an owned region has no entry there, or an entry no owned region."""
+    result, texts = {}, read_texts(lesson_dir)
     for rel in source_files(lesson_dir):
         text = (Path(lesson_dir) / rel).read_text()
         regions = parse(text, str(rel))
@@ -175,7 +213,14 @@ def lesson_regions(lesson_dir, previous_dir=None):
         prev = []
         if previous_dir is not None and (Path(previous_dir) / rel).exists():
             prev = parse((Path(previous_dir) / rel).read_text(), str(rel))
-        result[str(rel)] = (regions, owned(regions, prev))
+        own = owned(regions, prev)
+        _fill(own, texts, prev, str(rel), lesson_dir)
+        result[str(rel)] = (regions, own)
+    used = {(rel, r.name) for rel, (_, own) in result.items() for r in own}
+    stale = sorted(set(texts) - used)
+    if stale:
+        raise RegionError(f"{Path(lesson_dir).name}/{TEXTS_FILE}: entries for no region "
+                          "this lesson introduces: " + ", ".join(" ".join(k) for k in stale))
     return result
 
 
@@ -183,12 +228,13 @@ def starter_text(text, own, lesson_name, path="<text>"):
     """A source file's starter version: own regions stubbed, others unmarked.
     Returns (text, [(line in the new text, region) for each stubbed region])."""
     regions = parse(text, path)
-    own_texts = {r.text for r in own}
+    own_by_text = {r.text: r for r in own}
     lines = text.split("\n")
     out, stubbed, pos = [], [], 0
     for r in regions:
         out += lines[pos:r.line - 1]
-        if r.text in own_texts:
+        if r.text in own_by_text:
+            r = own_by_text[r.text]
             stubbed.append((len(out) + 1, r))
             new = stub_text(r, lesson_name)
         else:
@@ -266,16 +312,16 @@ def _redact_block(lines, taught, lesson_name):
     first to the last line the student writes."""
     out, i = [], 0
     while i < len(lines):
-        if BEGIN_RE.match(lines[i]):
+        if ANY_BEGIN_RE.match(lines[i]):       # a quote may drop the region's name
             j = next((k for k in range(i + 1, len(lines)) if END_RE.match(lines[k])),
                      len(lines) - 1)
             body = lines[i + 1:j]
             regions = _distinct(taught[l.strip()] for l in body if l.strip() in taught)
             if regions:
-                out += _todo_lines(regions, BEGIN_RE.match(lines[i]).group("indent"),
+                out += _todo_lines(regions, re.match(r"[ \t]*", lines[i]).group(0),
                                    lesson_name)
             else:
-                out += [l for l in body if not BEGIN_RE.match(l)]
+                out += [l for l in body if not ANY_BEGIN_RE.match(l)]
             i = j + 1
             continue
         out.append(lines[i])
@@ -305,7 +351,7 @@ def redact_markdown(text, taught, lesson_name):
         indent, lang, body = m.group(1), m.group(3), m.group(4)
         fence = indent + m.group(2)
         lines = _redact_block(body.split("\n"), taught, lesson_name)
-        lines = [l for l in lines if not END_RE.match(l) and not BEGIN_RE.match(l)]
+        lines = [l for l in lines if not END_RE.match(l) and not ANY_BEGIN_RE.match(l)]
         return f"{fence}{lang}\n" + "\n".join(lines) + fence
     return FENCE_RE.sub(block, text)
 
@@ -323,12 +369,12 @@ def make_starter_lesson(lesson_dir, previous_dir, dest):
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(lesson_dir, dest, ignore=shutil.ignore_patterns("build"))
+    (dest / TEXTS_FILE).unlink(missing_ok=True)     # its texts go into the sources
     todos, all_own = [], []
+    regions = lesson_regions(lesson_dir, previous_dir)
     for rel in source_files(lesson_dir):
-        prev = Path(previous_dir) / rel if previous_dir else None
         text = (lesson_dir / rel).read_text()
-        prev_regions = parse(prev.read_text(), str(rel)) if prev and prev.exists() else []
-        own = owned(parse(text, str(rel)), prev_regions)
+        own = regions[str(rel)][1] if str(rel) in regions else []
         new, stubbed = starter_text(text, own, lesson_dir.name, str(rel))
         (dest / rel).write_text(new)
         todos += [(str(rel), line, r.todo) for line, r in stubbed]

@@ -33,15 +33,7 @@ void kernel_main(void)
 {
     u32 nonzero = count_nonzero_bss_words();
 
-/* BEGIN SOLUTION
- * TODO: The boot report, line by line as the README shows it ("What you will
- * see"): the banner with LESSON_NAME; "kernel: " with the image's range (_start to
- * __kernel_end, print_range); "mode: " SVC or "not SVC" from the CPSR's mode field,
- * and " cpsr=" with the CPSR in hex; "bss: " with its range; "bss: all zero", or
- * "bss: NOT ZERO, non-zero words: " and the count; "halting". README, walkthrough 5.
- * STUB:
- *     (void)nonzero, (void)print_range;
- */
+/* BEGIN SOLUTION kernel_main */
     uart_puts("piOS lesson " LESSON_NAME "\n");
     print_range("kernel: ", _start, __kernel_end);
     uart_puts("mode: ");

@@ -13,23 +13,13 @@
 _start:
     cpsid   if                      @ IRQ and FIQ off: no handlers exist yet
 
-/* BEGIN SOLUTION
- * TODO: Point sp at the top of the stack reserved at the end of this file,
- * svc_stack_top (one instruction): after it, C code can push and call. README,
- * "The stack" and walkthrough 2.
- * STUB:
- */
+/* BEGIN SOLUTION stack */
     ldr     sp, =svc_stack_top      @ a full-descending stack: sp starts at the top
 /* END SOLUTION */
 
     bl      install_safety_vectors  @ any exception now stops cleanly (see below)
 
-/* BEGIN SOLUTION
- * TODO: Zero every byte from __bss_start up to __bss_end (linker script symbols,
- * both 16-byte aligned), so that C's static variables start at 0; an empty .bss
- * must work too. README, "Why .bss must be cleared" and walkthrough 2.
- * STUB:
- */
+/* BEGIN SOLUTION clear_bss */
     ldr     r0, =__bss_start        @ from the linker script, 16-byte aligned
     ldr     r1, =__bss_end
     mov     r2, #0

@@ -12,12 +12,7 @@
 
 void uart_putc(char c)
 {
-/* BEGIN SOLUTION
- * TODO: Wait while UART0_FR has UART_FR_TXFF set (the transmit FIFO is full), then
- * write the byte to UART0_DR with mmio_write(). README, walkthrough 6.
- * STUB:
- *     (void)c;
- */
+/* BEGIN SOLUTION uart_putc */
     /* The transmit FIFO holds 16 bytes; writing while it is full loses the byte. */
     while (mmio_read(UART0_FR) & UART_FR_TXFF)
         ;
@@ -27,13 +22,7 @@ void uart_putc(char c)
 
 void uart_puts(const char *s)
 {
-/* BEGIN SOLUTION
- * TODO: Send each character of the string with uart_putc(), and a '\r' before
- * every '\n': a terminal needs the carriage return to go back to column 0.
- * README, walkthrough 6.
- * STUB:
- *     (void)s;
- */
+/* BEGIN SOLUTION uart_puts */
     for (; *s; s++) {
         if (*s == '\n')
             uart_putc('\r');    /* a terminal needs CR to return to column 0 */
@@ -44,12 +33,7 @@ void uart_puts(const char *s)
 
 void uart_puthex(u32 v)
 {
-/* BEGIN SOLUTION
- * TODO: "0x" and then all eight hex digits of v, most significant first, in
- * lower case (0x00008000, not 0x8000). README, walkthrough 6.
- * STUB:
- *     (void)v;
- */
+/* BEGIN SOLUTION uart_puthex */
     uart_puts("0x");
     for (int shift = 28; shift >= 0; shift -= 4)
         uart_putc("0123456789abcdef"[(v >> shift) & 0xF]);

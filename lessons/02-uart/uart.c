@@ -34,14 +34,7 @@ static void compute_divisor(u32 clock_hz, u32 baud, u32 *ibrd, u32 *fbrd)
 
 void uart_init(void)
 {
-/* BEGIN SOLUTION
- * TODO: Disable the UART (CR), wait for BUSY to clear and clear LCRH; put GPIO 14/15
- * in ALT0 with pulls off; fill `config` (clock from mbox_get_clock_rate(), else the
- * fallback; divisor from compute_divisor()); clear all interrupts; write IBRD, FBRD,
- * LCRH (8 bits, FIFOs) and CR (UART, TX, RX on). README, walkthrough 2.
- * STUB:
- *     (void)compute_divisor;
- */
+/* BEGIN SOLUTION uart_init */
     /* The TRM's order: disable, let the last character leave, then reprogram. */
     mmio_write(UART0_CR, 0);
     while (mmio_read(UART0_FR) & UART_FR_BUSY)
@@ -75,12 +68,7 @@ const struct uart_config *uart_config(void)
 
 void uart_putc(char c)
 {
-/* BEGIN SOLUTION
- * TODO: Wait while UART0_FR has UART_FR_TXFF set (the transmit FIFO is full), then
- * write the byte to UART0_DR with mmio_write(). README, walkthrough 6.
- * STUB:
- *     (void)c;
- */
+/* BEGIN SOLUTION uart_putc */
     /* The transmit FIFO holds 16 bytes; writing while it is full loses the byte. */
     while (mmio_read(UART0_FR) & UART_FR_TXFF)
         ;
@@ -90,13 +78,7 @@ void uart_putc(char c)
 
 void uart_puts(const char *s)
 {
-/* BEGIN SOLUTION
- * TODO: Send each character of the string with uart_putc(), and a '\r' before
- * every '\n': a terminal needs the carriage return to go back to column 0.
- * README, walkthrough 6.
- * STUB:
- *     (void)s;
- */
+/* BEGIN SOLUTION uart_puts */
     for (; *s; s++) {
         if (*s == '\n')
             uart_putc('\r');    /* a terminal needs CR to return to column 0 */
@@ -107,16 +89,7 @@ void uart_puts(const char *s)
 
 char uart_getc(void)
 {
-/* BEGIN SOLUTION
- * TODO: Wait while UART0_FR has UART_FR_RXFE set (the receive FIFO is empty), then
- * return the data bits (UART_DR_DATA_MASK) of UART0_DR. The stub only waits for the
- * first key and ends the machine. README, walkthrough 2.
- * STUB:
- *     while (mmio_read(UART0_FR) & UART_FR_RXFE)
- *         ;
- *     uart_puts("uart_getc() is not written yet: stopping\n");
- *     machine_exit(0);
- */
+/* BEGIN SOLUTION uart_getc */
     while (mmio_read(UART0_FR) & UART_FR_RXFE)
         ;
     /* The upper bits of DR flag framing/parity/overrun errors for this byte; a

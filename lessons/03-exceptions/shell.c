@@ -43,15 +43,7 @@ static int split_words(char *line, char **argv, int max)
 
 int shell_execute(char *line)
 {
-/* BEGIN SOLUTION
- * TODO: Keep the raw text after the first word, split the line with split_words(),
- * return -1 for an empty line, print "error: unknown command '...' (type 'help' for
- * the list)" and return -1 for a name find_command() does not know, else return the
- * command's fn(argc, argv, raw). README, walkthrough 7.
- * STUB:
- *     (void)line, (void)find_command, (void)split_words;
- *     kprintf("error: shell_execute() is not written yet\n");
- */
+/* BEGIN SOLUTION shell_execute */
     static char raw[SHELL_LINE_MAX];
     char *argv[SHELL_ARGS_MAX];
     const char *args;

@@ -38,13 +38,7 @@ static u32 bank_bit(unsigned n)
 
 void irq_enable(unsigned n)
 {
-/* BEGIN SOLUTION
- * TODO: For a source below IRQ_COUNT, write its bit (bank_bit) to the enable
- * register of its bank (bank_reg: bank 1, bank 2 or basic). Writing 1s enables;
- * 0s change nothing, so no read-modify-write. README, walkthrough 2.
- * STUB:
- *     (void)n, (void)bank_reg, (void)bank_bit;
- */
+/* BEGIN SOLUTION irq_enable */
     if (n < IRQ_COUNT)
         mmio_write(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC), bank_bit(n));
 /* END SOLUTION */
@@ -52,11 +46,7 @@ void irq_enable(unsigned n)
 
 void irq_disable(unsigned n)
 {
-/* BEGIN SOLUTION
- * TODO: The same with the bank's disable register. README, walkthrough 2.
- * STUB:
- *     (void)n;
- */
+/* BEGIN SOLUTION irq_disable */
     if (n < IRQ_COUNT)
         mmio_write(bank_reg(n, IRQ_DISABLE_1, IRQ_DISABLE_2, IRQ_DISABLE_BASIC), bank_bit(n));
 /* END SOLUTION */
@@ -65,13 +55,7 @@ void irq_disable(unsigned n)
 /* The enable registers read back which sources are enabled [BCM p.116]. */
 int irq_is_enabled(unsigned n)
 {
-/* BEGIN SOLUTION
- * TODO: 1 if source n is enabled: its bit in its bank's enable register, which
- * reads back the enabled sources; 0 for n >= IRQ_COUNT. README, walkthrough 2.
- * STUB:
- *     (void)n;
- *     return 0;
- */
+/* BEGIN SOLUTION irq_is_enabled */
     if (n >= IRQ_COUNT)
         return 0;
     return (mmio_read(bank_reg(n, IRQ_ENABLE_1, IRQ_ENABLE_2, IRQ_ENABLE_BASIC))
@@ -109,15 +93,7 @@ int irq_register(unsigned n, irq_handler handler, void *arg)
  */
 static void read_pending(u32 pending[3])
 {
-/* BEGIN SOLUTION
- * TODO: Fill pending[0..2] (bank 1, bank 2, basic): read IRQ_BASIC_PENDING; read
- * pending 1/2 only if its bits 8/9 say so; add the sources of the shortcut bits set
- * (shortcut_irqs); keep only enabled sources (AND with the three enable registers).
- * The stub panics at the first interrupt. README, walkthrough 3.
- * STUB:
- *     (void)pending, (void)shortcut_irqs;
- *     panic("read_pending() is not written yet");
- */
+/* BEGIN SOLUTION read_pending */
     u32 basic = mmio_read(IRQ_BASIC_PENDING);
 
     pending[0] = (basic & IRQ_BASIC_PENDING1) ? mmio_read(IRQ_PENDING_1) : 0;
@@ -136,13 +112,7 @@ static void read_pending(u32 pending[3])
 
 static void dispatch(unsigned n)
 {
-/* BEGIN SOLUTION
- * TODO: Count the source in its slot and call its handler with its arg; a source
- * with no handler is counted in `unhandled` and disabled, else it would fire again
- * at once, forever. The stub panics. README, walkthrough 4.
- * STUB:
- *     panic("dispatch() is not written yet (source %u)", n);
- */
+/* BEGIN SOLUTION dispatch */
     struct irq_slot *slot = &slots[n];
 
     slot->count++;
@@ -162,15 +132,7 @@ void irq_handle(struct regs *regs)
     int any = 0;
     (void)regs;
 
-/* BEGIN SOLUTION
- * TODO: Read the pending sources (read_pending) and dispatch each one, bank by
- * bank, lowest bit first (source number = bank * 32 + bit); if none was pending
- * (raised and withdrawn before we looked), count a spurious interrupt. README,
- * walkthrough 4. The stub stops the kernel.
- * STUB:
- *     (void)pending, (void)any, (void)read_pending, (void)dispatch, (void)spurious;
- *     panic("irq_handle() is not written yet");
- */
+/* BEGIN SOLUTION irq_handle */
     read_pending(pending);
     for (unsigned bank = 0; bank < 3; bank++) {
         while (pending[bank]) {

@@ -19,14 +19,7 @@
 
 int mbox_call(volatile u32 *buf)
 {
-/* BEGIN SOLUTION
- * TODO: Send buf's bus address (BUS_RAM_ALIAS) with MBOX_CH_PROPERTY in the low 4
- * bits: wait while MBOX_WRITE_STATUS is FULL, write MBOX_WRITE; then read MBOX_READ
- * (waiting while MBOX_STATUS is EMPTY) until your message comes back. Return 0 if
- * buf[1] is MBOX_RESPONSE_OK, else -1. README, walkthrough 4.
- * STUB:
- *     (void)buf;
- */
+/* BEGIN SOLUTION mbox_call */
     u32 msg = (((u32)(uintptr_t)buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;
 
     while (mmio_read(MBOX_WRITE_STATUS) & MBOX_STATUS_FULL)

@@ -45,18 +45,7 @@ int readline(char *buf, int size)
 {
     int len = 0, overflow = 0;
 
-/* BEGIN SOLUTION
- * TODO: The input loop: take the byte in `pending` (if >= 0, then clear it) or
- * uart_getc(); end the line at CR, LF or CR LF (last_was_cr: the LF of a CR LF is
- * not a second line); ESC: skip_escape_sequence(); BS/DEL: erase one character
- * ("\b \b"); printable: store and echo, or set `overflow` when buf is full. The
- * stub ends the machine at the first key. README, walkthrough 6.
- * STUB:
- *     (void)size, (void)last_was_cr, (void)is_printable, (void)skip_escape_sequence;
- *     uart_getc();
- *     uart_puts("readline() is not written yet: stopping\n");
- *     machine_exit(0);
- */
+/* BEGIN SOLUTION readline */
     for (;;) {
         char c = pending >= 0 ? (char)pending : uart_getc();
         int after_cr = last_was_cr;

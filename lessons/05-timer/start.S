@@ -17,14 +17,7 @@
 _start:
     cpsid   if                      @ IRQ and FIQ off: no handlers exist yet
 
-/* BEGIN SOLUTION
- * TODO: Give IRQ, ABT and UND mode each a stack of its own: `cps` into the mode and
- * load its irq/abt/und_stack_top into sp; then `cps` back to SVC and set sp to
- * svc_stack_top as in lesson 01. Interrupts stay masked throughout. README,
- * walkthrough 1 ("start.S - a stack per mode").
- * STUB:
- *     ldr     sp, =svc_stack_top      @ a full-descending stack: sp starts at the top
- */
+/* BEGIN SOLUTION stack */
     /* Each exception mode has its own banked sp: set it by switching into the mode.
      * `cps` changes only the mode bits; interrupts stay masked throughout. FIQ gets
      * no stack: piOS never enables FIQ, and its vector reports it as unexpected. */
@@ -40,12 +33,7 @@ _start:
 
     bl      install_vectors         @ from now on a fault is reported, not a reboot
 
-/* BEGIN SOLUTION
- * TODO: Zero every byte from __bss_start up to __bss_end (linker script symbols,
- * both 16-byte aligned), so that C's static variables start at 0; an empty .bss
- * must work too. README, "Why .bss must be cleared" and walkthrough 2.
- * STUB:
- */
+/* BEGIN SOLUTION clear_bss */
     ldr     r0, =__bss_start        @ from the linker script, 16-byte aligned
     ldr     r1, =__bss_end
     mov     r2, #0

@@ -26,13 +26,7 @@ static struct timer *pending;           /* software timers, earliest first */
 
 u64 timer_now_us(void)
 {
-/* BEGIN SOLUTION
- * TODO: The whole 64-bit counter, CHI:CLO. The two cannot be read at once: if CHI
- * changes while you read CLO, CLO wrapped in between, so read both again. The stub
- * returns CLO alone, which wraps after 71 minutes. README, walkthrough 3.
- * STUB:
- *     return mmio_read(SYSTIMER_CLO);
- */
+/* BEGIN SOLUTION timer_now_us */
     u32 hi, lo;
     /* Two registers cannot be read at once: if CHI changed while we read CLO, CLO
      * wrapped in between, so read both again. */
@@ -48,14 +42,7 @@ u64 timer_now_us(void)
  * difference, so that it also works across the 32-bit wrap. */
 static int in_future(u32 deadline)
 {
-/* BEGIN SOLUTION
- * TODO: 1 if deadline is still ahead of CLO, 0 if it has come: compare the signed
- * 32-bit difference, so that the answer is right across the wrap. The stub says
- * "ahead" always. README, walkthrough 3.
- * STUB:
- *     (void)deadline;
- *     return 1;
- */
+/* BEGIN SOLUTION in_future */
     return (s32)(deadline - mmio_read(SYSTIMER_CLO)) > 0;
 /* END SOLUTION */
 }
@@ -74,17 +61,7 @@ static int arm_channel(unsigned ch, u32 deadline)
 static void tick_irq(void *arg)
 {
     (void)arg;
-/* BEGIN SOLUTION
- * TODO: Acknowledge channel 1 in SYSTIMER_CS, count the tick, and re-arm: advance
- * tick_deadline by tick_period_us (from the last deadline, not from CLO, so the tick
- * does not drift); while arm_channel() says that deadline has passed already, advance
- * again and count a tick and a missed tick. The stub counts nothing and re-arms the
- * deadline that has just passed: the next tick comes after the counter wraps, 71
- * minutes later. README, walkthrough 4.
- * STUB:
- *     mmio_write(SYSTIMER_CS, SYSTIMER_CS_M(TIMER_TICK_CHANNEL));
- *     arm_channel(TIMER_TICK_CHANNEL, tick_deadline);
- */
+/* BEGIN SOLUTION tick_irq */
     mmio_write(SYSTIMER_CS, SYSTIMER_CS_M(TIMER_TICK_CHANNEL));  /* acknowledge */
     ticks++;
     /* The next deadline counts from the previous deadline, not from "now": the time
@@ -103,14 +80,7 @@ int timer_set_rate(u32 hz)
 {
     if (hz == 0 || hz > TIMER_MAX_HZ)
         return -1;
-/* BEGIN SOLUTION
- * TODO: With IRQs masked (the tick must not run halfway through): set tick_hz and
- * tick_period_us, and arm channel 1 a whole period from now. The stub sets the rate
- * but arms nothing: no tick. README, walkthrough 4.
- * STUB:
- *     tick_hz = hz;
- *     tick_period_us = US_PER_S / hz;
- */
+/* BEGIN SOLUTION timer_set_rate */
     u32 s = irq_save();
     tick_hz = hz;
     tick_period_us = US_PER_S / hz;
@@ -154,15 +124,7 @@ static void unlink(struct timer *t)
  * one left. Called with IRQs masked (from the interrupt, or from timer_start). */
 static void run_expired(void)
 {
-/* BEGIN SOLUTION
- * TODO: Take every timer whose deadline has come off the head of `pending`
- * (re-insert a periodic one at deadline + period_us before calling its fn), then arm
- * channel 3 for the new head, at most TIMER_ARM_MAX_US ahead; if that deadline has
- * passed meanwhile, go round again. The stub panics (sleep and timers use it).
- * README, walkthrough 5.
- * STUB:
- *     panic("run_expired() is not written yet");
- */
+/* BEGIN SOLUTION run_expired */
     for (;;) {
         u64 now = timer_now_us();
         while (pending && pending->deadline <= now) {
@@ -200,16 +162,7 @@ static void callback_irq(void *arg)
 void timer_start(struct timer *t, u64 delay_us, u32 period_us,
                  void (*fn)(struct timer *t, void *arg), void *arg)
 {
-/* BEGIN SOLUTION
- * TODO: With IRQs masked: take t off the list if it is there (restarting a pending
- * timer is allowed), fill it in (deadline = now + delay_us), insert it in deadline
- * order, and let run_expired() arm the channel - or run t at once if it is due.
- * README, walkthrough 5.
- * STUB:
- *     (void)t, (void)delay_us, (void)period_us, (void)fn, (void)arg;
- *     (void)unlink, (void)insert;
- *     panic("timer_start() is not written yet");
- */
+/* BEGIN SOLUTION timer_start */
     u32 s = irq_save();
     unlink(t);                          /* restarting a pending timer is allowed */
     t->deadline = timer_now_us() + delay_us;
@@ -239,15 +192,7 @@ static void set_flag(struct timer *t, void *arg)
  * slip in between the test and the WFI (the same pattern as uart_getc). */
 u32 timer_sleep_us(u64 us)
 {
-/* BEGIN SOLUTION
- * TODO: Start a one-shot timer whose callback (set_flag) sets a flag on this stack,
- * then wait for the flag in WFI, testing it with IRQs masked so that the wake-up
- * cannot slip in between the test and the WFI; return how many times WFI woke up.
- * The stub returns at once. README, walkthrough 6.
- * STUB:
- *     (void)us, (void)set_flag;
- *     return 0;
- */
+/* BEGIN SOLUTION timer_sleep_us */
     volatile int done = 0;
     struct timer t = { 0 };
     u32 wakeups = 0;

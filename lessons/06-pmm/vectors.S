@@ -71,15 +71,7 @@ install_vectors:
  *   handler  C function taking struct regs *
  */
 .macro EXCEPTION_ENTRY adjust, mode, handler
-/* BEGIN SOLUTION
- * TODO: Build the frame of the diagram at the top of this file on the mode's stack,
- * then call the handler: lr minus `adjust` is the pc to report or return to; srsdb
- * pushes it and SPSR; leave two words for the interrupted sp and lr, push r0-r12,
- * one word of padding; save_banked_sp_lr fills in sp and lr; the handler gets the
- * frame (sp + 4) in r0; then exception_return. README, walkthrough 3.
- * STUB:
- *     b       exception_entry_missing @ says it is not written, and stops
- */
+/* BEGIN SOLUTION exception_entry */
     .if \adjust
     sub     lr, lr, #\adjust        @ lr = the interesting pc
     .endif
@@ -121,14 +113,7 @@ reset_entry:
  * restored: they are banked in the other mode and the handler did not touch them.
  */
 exception_return:
-/* BEGIN SOLUTION
- * TODO: The mirror image of the entry, from the frame at sp: drop the padding,
- * restore r0-r12 (the handler may have changed them), skip the saved sp and lr,
- * and rfeia: pc and CPSR together, so the return and the mode switch are one
- * step. README, walkthrough 5.
- * STUB:
- *     b       exception_entry_missing
- */
+/* BEGIN SOLUTION exception_return */
     add     sp, sp, #4              @ drop the padding
     ldmia   sp!, {r0-r12}           @ restore r0-r12
     add     sp, sp, #8              @ skip the saved sp and lr

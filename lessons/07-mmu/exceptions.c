@@ -30,16 +30,7 @@ void exceptions_init(void)
 /* VMSAv6 fault status encodings (FS[4] is DFSR bit 10) [ARM ARM B4-20, table B4-1]. */
 const char *fault_status_name(u32 status)
 {
-/* BEGIN SOLUTION
- * TODO: Name the status with the ARM ARM's table (B4-20, table B4-1): alignment,
- * debug event, translation, domain and permission (each "(section)" or "(page)"),
- * access flag, external aborts, instruction cache maintenance; "unknown" for
- * anything else. The words must be exactly the README's ("How it is tested" and the
- * crash command examples): the tests read them. README, walkthrough 8.
- * STUB:
- *     (void)status;
- *     return "unknown";
- */
+/* BEGIN SOLUTION fault_status_name */
     switch (status) {
     case 0x01: return "alignment";
     case 0x03: return "access flag (section)";
@@ -63,14 +54,7 @@ const char *fault_status_name(u32 status)
 
 static const char *mode_of(u32 cpsr)
 {
-/* BEGIN SOLUTION
- * TODO: The name of the mode in cpsr's low five bits (CPSR_MODE_MASK): USR, FIQ,
- * IRQ, SVC, ABT, UND or SYS (the CPSR_MODE_* values of arm.h); "???" for any other
- * value. README, walkthrough 8.
- * STUB:
- *     (void)cpsr;
- *     return "???";
- */
+/* BEGIN SOLUTION mode_of */
     static const struct { u32 mode; const char *name; } modes[] = {
         { CPSR_MODE_USR, "USR" }, { CPSR_MODE_FIQ, "FIQ" }, { CPSR_MODE_IRQ, "IRQ" },
         { CPSR_MODE_SVC, "SVC" }, { CPSR_MODE_ABT, "ABT" }, { CPSR_MODE_UND, "UND" },
@@ -103,13 +87,7 @@ void exc_undefined(struct regs *regs)
 {
     if (regs->cpsr & CPSR_T)    /* Thumb: lr was the instruction + 2, not + 4 */
         regs->pc += 2;
-/* BEGIN SOLUTION
- * TODO: Print the PANIC line with the pc of the undefined instruction (the frame's
- * pc: the entry subtracted 4 already), then the instruction word found there.
- * README, walkthrough 8 and "crash undef".
- * STUB:
- *     (void)regs;
- */
+/* BEGIN SOLUTION exc_undefined */
     kprintf("\nPANIC: undefined instruction at pc 0x%08x\n", regs->pc);
     kprintf("  instruction 0x%08x\n", *(volatile u32 *)(uintptr_t)regs->pc);
 /* END SOLUTION */
@@ -119,16 +97,7 @@ void exc_undefined(struct regs *regs)
 static void report_abort(const char *kind, const struct regs *regs, u32 fsr, u32 far,
                          int is_data)
 {
-/* BEGIN SOLUTION
- * TODO: The PANIC line ("PANIC: KIND at pc PC: NAME fault", and for a data abort
- * " on read|write of ADDR", FSR_WRITE telling which), then the details line: the
- * status (the FSR's low 12 bits, 3 hex digits) and its name, the fault address -
- * or, for a debug event, none, since FAR is not written - and for a data abort the
- * domain (FSR_DOMAIN). The formats are the README's, "crash abort". README,
- * walkthrough 8.
- * STUB:
- *     (void)kind, (void)regs, (void)fsr, (void)far, (void)is_data;
- */
+/* BEGIN SOLUTION report_abort */
     u32 status = FSR_STATUS(fsr);
 
     kprintf("\nPANIC: %s at pc 0x%08x: %s fault", kind, regs->pc, fault_status_name(status));
@@ -154,14 +123,7 @@ void exc_prefetch_abort(struct regs *regs)
                 "pointer? lr 0x%08x\n", regs->lr);
         fault_panic(regs);
     }
-/* BEGIN SOLUTION
- * TODO: Print the PANIC line and the fault details with report_abort(): kind
- * "prefetch abort", the status from read_ifsr(), the address from read_ifar(), not
- * a data abort (is_data 0). Read both registers before anything else can fault.
- * README, walkthrough 8.
- * STUB:
- *     (void)report_abort;
- */
+/* BEGIN SOLUTION exc_prefetch_abort */
     report_abort("prefetch abort", regs, read_ifsr(), read_ifar(), 0);
 /* END SOLUTION */
     fault_panic(regs);
@@ -169,13 +131,7 @@ void exc_prefetch_abort(struct regs *regs)
 
 void exc_data_abort(struct regs *regs)
 {
-/* BEGIN SOLUTION
- * TODO: Print the PANIC line and the fault details with report_abort(): kind
- * "data abort", the status from read_dfsr(), the address from read_dfar(), a data
- * abort (is_data 1: read or write, and the domain). README, walkthrough 8.
- * STUB:
- *     (void)report_abort;
- */
+/* BEGIN SOLUTION exc_data_abort */
     report_abort("data abort", regs, read_dfsr(), read_dfar(), 1);
 /* END SOLUTION */
     fault_panic(regs);
@@ -222,13 +178,7 @@ struct svc_seen exc_last_svc(void)
 void exc_svc(struct regs *regs)
 {
     u32 number;
-/* BEGIN SOLUTION
- * TODO: Set `number` to the SVC's number: the low 24 bits (INSN_SVC_IMM_MASK) of the
- * SVC instruction itself, which sits just before the return address regs->pc.
- * README, walkthrough 9.
- * STUB:
- *     number = ~0u;
- */
+/* BEGIN SOLUTION exc_svc */
     /* regs->pc is the instruction after the SVC; the SVC itself holds the number. */
     u32 insn = *(volatile u32 *)(uintptr_t)(regs->pc - 4);
     number = insn & INSN_SVC_IMM_MASK;

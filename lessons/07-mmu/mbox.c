@@ -25,25 +25,7 @@
  * invalidate of a line shared with another variable would throw its writes away. */
 int mbox_call(volatile u32 *buf)
 {
-/* BEGIN SOLUTION
- * TODO: give the firmware the buffer's bus address (KERNEL_VIRT_TO_PHYS, then
- * BUS_RAM_ALIAS), clean the buffer from the data cache before the write and
- * invalidate it once the reply is there (README, "The mailbox and the cache", "6.
- * mbox.c"). The stub is lesson 06's: its virtual address happens to make a valid bus
- * address (0xC0000000 alias), and QEMU has no cache to get wrong.
- * STUB:
- *     u32 msg = (((u32)(uintptr_t)buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;
- *
- *     while (mmio_read(MBOX_WRITE_STATUS) & MBOX_STATUS_FULL)
- *         ;
- *     mmio_write(MBOX_WRITE, msg);
- *     for (;;) {
- *         while (mmio_read(MBOX_STATUS) & MBOX_STATUS_EMPTY)
- *             ;
- *         if (mmio_read(MBOX_READ) == msg)
- *             return buf[1] == MBOX_RESPONSE_OK ? 0 : -1;
- *     }
- */
+/* BEGIN SOLUTION mbox_call */
     u32 msg = (KERNEL_VIRT_TO_PHYS(buf) | BUS_RAM_ALIAS) | MBOX_CH_PROPERTY;
 
     dcache_clean_range(buf, buf[0]);

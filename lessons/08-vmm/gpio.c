@@ -18,13 +18,7 @@ static void delay_cycles(u32 n)
 /* Each GPFSEL register holds 10 pins, 3 bits each: pin 14 is GPFSEL1 bits 12-14. */
 void gpio_set_function(unsigned pin, u32 function)
 {
-/* BEGIN SOLUTION
- * TODO: Read-modify-write the pin's 3-bit field in its GPFSELn register (10 pins per
- * register) so that it holds `function`; the other pins' fields must not change.
- * README, walkthrough 3.
- * STUB:
- *     (void)pin, (void)function;
- */
+/* BEGIN SOLUTION gpio_set_function */
     u32 reg = GPFSEL0 + 4 * (pin / GPIO_PINS_PER_FSEL);
     u32 shift = GPIO_FSEL_BITS * (pin % GPIO_PINS_PER_FSEL);
     u32 v = mmio_read(reg);
@@ -39,13 +33,7 @@ void gpio_set_function(unsigned pin, u32 function)
  * you want in GPPUD, clock it into the chosen pins with GPPUDCLK, then remove both. */
 void gpio_set_pull(unsigned pin, u32 pud)
 {
-/* BEGIN SOLUTION
- * TODO: The pull sequence: write `pud` to GPPUD, wait GPIO_PUD_SETUP_CYCLES with
- * delay_cycles(), set the pin's bit in its GPPUDCLKn, wait again, then write
- * GPIO_PUD_OFF to GPPUD and 0 to the GPPUDCLKn register. README, walkthrough 3.
- * STUB:
- *     (void)pin, (void)pud, (void)delay_cycles;
- */
+/* BEGIN SOLUTION gpio_set_pull */
     u32 clk = GPPUDCLK0 + 4 * (pin / 32);
 
     mmio_write(GPPUD, pud);

@@ -42,20 +42,7 @@ extern char __rodata_start[], __rodata_end[], __vectors_start[];
  */
 void mmu_boot_tables(u32 phys_offset)
 {
-/* BEGIN SOLUTION
- * TODO: through phys_offset (the tables' physical addresses), map every megabyte from
- * physical 0 to the end of the kernel twice with SECT_KERNEL_RWX sections: identity
- * in user_l1 and at KERNEL_PHYS_TO_VIRT in kernel_l1; then the 16 MB of peripherals
- * at PERIPHERAL_BASE with SECT_PERIPHERAL (README, "L1 descriptors", "4. mmu.c").
- * The stub maps one megabyte, and the peripherals as ordinary executable memory.
- * STUB:
- *     u32 *l1 = (u32 *)((u32)kernel_l1 + phys_offset);
- *
- *     ((u32 *)((u32)user_l1 + phys_offset))[0] = SECT_KERNEL_RWX;
- *     l1[L1_INDEX(KERNEL_BASE)] = SECT_KERNEL_RWX;
- *     for (u32 off = 0; off < PERIPHERAL_SIZE; off += SECTION_SIZE)
- *         l1[L1_INDEX(PERIPHERAL_BASE + off)] = (PERIPHERAL_PHYS + off) | SECT_KERNEL_RWX;
- */
+/* BEGIN SOLUTION mmu_boot_tables */
     u32 *l1 = (u32 *)((u32)kernel_l1 + phys_offset);
     u32 *user = (u32 *)((u32)user_l1 + phys_offset);
     u32 end = (u32)__kernel_end + phys_offset;
@@ -91,15 +78,7 @@ static void map_kernel_image(void)
 
     if (last_mb - first_mb >= KERNEL_IMAGE_MAX_MB)
         panic("mmu: kernel image over %d MB", KERNEL_IMAGE_MAX_MB);
-/* BEGIN SOLUTION
- * TODO: for each megabyte of the image, fill its image_l2 table (image_pte() for a
- * page between __kernel_start and __kernel_end, a fault entry for the rest), point
- * the kernel_l1 entry at the table's physical address, then DSB, invalidate the TLB,
- * ISB (README, "L2 descriptors", "Why the kernel needs 4 KB pages", "5. mmu.c").
- * STUB:
- *     (void)image_l2;
- *     (void)image_pte;
- */
+/* BEGIN SOLUTION map_kernel_image */
     for (u32 mb = first_mb; mb <= last_mb; mb++) {
         u32 *l2 = image_l2[mb - first_mb];
         for (u32 i = 0; i < L2_ENTRIES; i++) {

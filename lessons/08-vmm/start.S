@@ -33,41 +33,7 @@ _start:
     ldr     sp, =svc_stack_top      @ a stack for mmu_boot_tables (C)...
     add     sp, sp, r10             @ ...at its physical address
 
-/* BEGIN SOLUTION
- * TODO: clear .bss and .pagetables at their physical addresses (add r10), call
- * mmu_boot_tables(r10), then invalidate the TLB and caches, set TTBCR.N = 1, TTBR0 =
- * user_l1 and TTBR1 = kernel_l1 (physical, with TTBR_WALK_CACHED), DACR = DACR_VALUE
- * (domain 0 a client), SCTLR_BOOT (M, XP, U, A) and an ISB, and jump to the virtual
- * high_start (README, "Turning on the MMU while running on it", "3. start.S"). The
- * stub boots crudely: every domain a manager (no permission checked), old page format.
- * STUB:
- *     ldr     r0, =__bss_start        @ clear .bss and .pagetables, physically
- *     ldr     r1, =__pagetables_end
- *     add     r0, r0, r10
- *     add     r1, r1, r10
- *     mov     r2, #0
- *     mov     r3, #0
- * clear_bss:
- *     cmp     r0, r1
- *     stmlo   r0!, {r2-r3}
- *     blo     clear_bss
- *     mov     r0, r10
- *     bl      mmu_boot_tables
- *     mov     r0, #TTBCR_N_2GB
- *     mcr     p15, 0, r0, c2, c0, 2   @ TTBCR
- *     ldr     r0, =user_l1
- *     add     r0, r0, r10
- *     mcr     p15, 0, r0, c2, c0, 0   @ TTBR0
- *     ldr     r0, =kernel_l1
- *     add     r0, r0, r10
- *     mcr     p15, 0, r0, c2, c0, 1   @ TTBR1
- *     mvn     r0, #0
- *     mcr     p15, 0, r0, c3, c0, 0   @ DACR: all managers
- *     mrc     p15, 0, r0, c1, c0, 0
- *     orr     r0, r0, #SCTLR_M
- *     mcr     p15, 0, r0, c1, c0, 0   @ MMU on
- *     ldr     pc, =high_start
- */
+/* BEGIN SOLUTION clear_bss */
     ldr     r0, =__bss_start        @ clear .bss and .pagetables, physically
     ldr     r1, =__pagetables_end
     add     r0, r0, r10

@@ -80,15 +80,7 @@ void *kmalloc(u32 size)
 
 static void *alloc_block(u32 size)
 {
-/* BEGIN SOLUTION
- * TODO: first fit: return the payload of the first free block of at least size bytes,
- * marked used, after splitting off the rest as a free block when it can hold a header
- * and 8 bytes; when no block fits, grow() the heap by a page and look again, or return
- * NULL if it cannot grow (README, "The kernel heap", "8. heap.c").
- * STUB:
- *     (void)size, (void)grow;
- *     return NULL;
- */
+/* BEGIN SOLUTION alloc_block */
     for (;;) {
         for (struct block *b = first; b; b = b->next) {
             if (b->magic != BLOCK_FREE || b->size < size)
@@ -136,13 +128,7 @@ static void free_block(void *p)
 
     if (!heap_owns(p))
         panic("kfree: %p was not allocated by kmalloc (or was freed already)", p);
-/* BEGIN SOLUTION
- * TODO: mark block b free and merge it with the next block and then with the previous
- * one (found by a walk from `first`) when they are free, so that freed neighbours
- * become one block (README, "8. heap.c").
- * STUB:
- *     (void)b, (void)prev;
- */
+/* BEGIN SOLUTION free_block */
     b->magic = BLOCK_FREE;
     if (b->next && b->next->magic == BLOCK_FREE) {       /* merge with the next */
         b->size += HDR + b->next->size;

@@ -51,17 +51,7 @@ static u32 frame_addr(u32 i)
 
 void pmm_init(u32 ram_base, u32 ram_size)
 {
-/* BEGIN SOLUTION
- * TODO: Manage [ram_base, ram_base + ram_size), at most PMM_MAX_RAM of it: set base,
- * nframes, the counts (every frame free, none reserved) and the next-fit start;
- * clear both bitmaps; and mark the bits past the last frame used, so that no
- * search can ever return them. README, walkthrough 4. The stub records where RAM
- * is, and nothing else: no frame is free.
- * STUB:
- *     base = ram_base;
- *     nframes = ram_size / PAGE_SIZE;
- *     (void)set_bit, (void)next_word;
- */
+/* BEGIN SOLUTION pmm_init */
     if (ram_size > PMM_MAX_RAM)
         ram_size = PMM_MAX_RAM;
     base = ram_base;
@@ -81,15 +71,7 @@ void pmm_reserve(u32 start, u32 end)
 {
     u32 first, last;
 
-/* BEGIN SOLUTION
- * TODO: Reserve every frame that [start, end) touches, clipped to RAM (a range
- * outside it, or empty, changes nothing): round start down and end up to frames -
- * without computing end - base + PAGE_SIZE, which can wrap near 4 GB - and mark each
- * frame used and reserved, counting it once (free frames stop being free; a frame
- * reserved twice is counted once). README, walkthrough 4. The stub reserves nothing.
- * STUB:
- *     (void)start, (void)end, (void)first, (void)last;
- */
+/* BEGIN SOLUTION pmm_reserve */
     if (end <= base || start >= frame_addr(nframes) || end <= start)
         return;
     first = (start < base ? 0 : start - base) / PAGE_SIZE;
@@ -111,12 +93,7 @@ void pmm_reserve(u32 start, u32 end)
 
 u32 pmm_alloc(void)
 {
-/* BEGIN SOLUTION
- * TODO: find a free frame, next fit: scan the `used` bitmap a word at a time from
- * `next_word`, wrapping round, skip full words, take the lowest clear bit, mark it
- * used, count it out of `nfree`, and return its address (README, "5. pmm_alloc()").
- * Fall through to `return 0` when every frame is in use.
- */
+/* BEGIN SOLUTION pmm_alloc */
     u32 words = (nframes + BITS_PER_WORD - 1) / BITS_PER_WORD;
 
     for (u32 n = 0; n < words; n++) {
@@ -140,14 +117,7 @@ u32 pmm_alloc_run(u32 count, u32 align)
     if (count == 0 || align < PAGE_SIZE || (align & (align - 1)))
         return 0;
     step = align / PAGE_SIZE;
-/* BEGIN SOLUTION
- * TODO: find `count` free frames in a row whose first address is a multiple of
- * `align` (try every `step`-th frame from the first aligned one), mark them all used,
- * take them off `nfree` and return the first's address; fall through to `return 0`
- * when there is no such run (README, "Aligned runs" and "6. pmm_alloc_run()").
- * STUB:
- *     (void)step;
- */
+/* BEGIN SOLUTION pmm_alloc_run */
     /* Candidates are the frames whose physical address is a multiple of align:
      * the first one, then every `step` frames. */
     u32 first = (((base + align - 1) & ~(align - 1)) - base) / PAGE_SIZE;
@@ -180,15 +150,7 @@ int pmm_free_run(u32 pa, u32 count)
     first = (pa - base) / PAGE_SIZE;
     if (count == 0 || count > nframes - first)
         return PMM_ERR_COUNT;
-/* BEGIN SOLUTION
- * TODO: free frames first .. first + count - 1, all or nothing: first check every
- * one (a reserved frame is PMM_ERR_RESERVED, a free one PMM_ERR_NOT_ALLOCATED) and
- * only then clear their `used` bits and add them to `nfree` (README, "7.
- * pmm_free_run()").
- * STUB:
- *     (void)clear_bit;
- *     return PMM_ERR_NOT_ALLOCATED;
- */
+/* BEGIN SOLUTION pmm_free_run */
     /* Check every frame before changing any: a bad free must not half-happen. */
     for (u32 i = first; i < first + count; i++) {
         if (test_bit(reserved, i))

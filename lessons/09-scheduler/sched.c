@@ -38,14 +38,7 @@ int sched_running(void)
  * the current one again if it can still run and nobody else wants to; else idle. */
 static struct thread *pick_next(void)
 {
-/* BEGIN SOLUTION
- * TODO: Round robin over the table: the first READY thread after the current one
- * (wrapping around, the idle thread never); if there is none, the current thread
- * again if it is still RUNNING (and not idle); else idle. README, "Round robin
- * over a fixed table", walkthrough 4. The stub keeps the current thread.
- * STUB:
- *     return current;
- */
+/* BEGIN SOLUTION pick_next */
     int me = (int)(current - threads);
 
     for (int i = 1; i <= THREADS_MAX; i++) {
@@ -65,24 +58,7 @@ static void schedule(void)
 {
     struct thread *prev = current, *next;
 
-/* BEGIN SOLUTION
- * TODO: start a new slice (need_resched = 0, slice_left = SLICE_TICKS) and take
- * pick_next(); if that is prev, it goes on RUNNING; else prev, if still RUNNING,
- * becomes READY, next becomes RUNNING, its switches count up, it becomes current, and
- * cpu_switch() saves prev's sp and resumes next's (README, "Round robin over a fixed
- * table", "4. sched.c"). The stub switches nothing: it turns the scheduler off and
- * waits out a sleep in WFI.
- * STUB:
- *     (void)next, (void)pick_next;
- *     running = 0;
- *     need_resched = 0;
- *     while (prev->state == T_SLEEPING || prev->state == T_BLOCKED) {
- *         wfi();
- *         irq_cpu_enable();
- *         irq_cpu_disable();
- *     }
- *     prev->state = T_RUNNING;
- */
+/* BEGIN SOLUTION schedule */
     need_resched = 0;
     slice_left = SLICE_TICKS;
     next = pick_next();
@@ -142,18 +118,7 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
     *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
                           .entry = entry, .arg = arg };
     strlcpy(t->name, name, THREAD_NAME_MAX);
-/* BEGIN SOLUTION
- * TODO: give the thread a first stack that looks as if it had called cpu_switch():
- * from the top of t->stack (THREAD_STACK_SIZE bytes) down, thread_start as the
- * return address, then zeros for r11 .. r4; save that sp in t->sp (README, "The
- * first stack of a new thread", "5. thread_create()"). The stub refuses every thread.
- * STUB:
- *     (void)sp, (void)thread_start;
- *     kfree(t->stack);
- *     t->state = T_UNUSED;
- *     irq_restore(s);
- *     return -1;
- */
+/* BEGIN SOLUTION thread_create */
     /* A stack that looks as if the thread had called cpu_switch: r4-r11 (zero)
      * and a return address, thread_start. The top is 8-byte aligned, and popping
      * the nine words leaves sp exactly there. */
@@ -187,16 +152,7 @@ static void wake_sleeper(struct timer *timer, void *arg)
 
 void thread_sleep_us(u64 us)
 {
-/* BEGIN SOLUTION
- * TODO: With IRQs masked: mark the thread SLEEPING, start its own timer (its
- * callback, wake_sleeper, makes it READY again), and schedule() - unless the timer
- * has woken it already (a zero sleep). README, "Yield, sleep, block", walkthrough 6.
- * The stub turns the scheduler off, so that timer_sleep_us() waits in WFI instead.
- * STUB:
- *     (void)wake_sleeper;
- *     running = 0;
- *     timer_sleep_us(us);
- */
+/* BEGIN SOLUTION thread_sleep_us */
     u32 s = irq_save();
     current->state = T_SLEEPING;
     timer_start(&current->timer, us, 0, wake_sleeper, current);
@@ -210,15 +166,7 @@ void thread_sleep_us(u64 us)
 
 void wait_on(struct waitq *wq)
 {
-/* BEGIN SOLUTION
- * TODO: (IRQs are masked by the caller.) Block the current thread on wq: BLOCKED,
- * pushed on the queue's list through wait_next, then schedule(). A thread already
- * in a queue is a bug: panic. README, "Wait queues and the lost wake-up",
- * walkthrough 6.
- * STUB:
- *     (void)wq;
- *     panic("wait_on() is not written yet");
- */
+/* BEGIN SOLUTION wait_on */
     if (current->wait_next || wq->first == current)
         panic("wait_on: thread %d is in a wait queue already", current->id);
     current->state = T_BLOCKED;
@@ -230,13 +178,7 @@ void wait_on(struct waitq *wq)
 
 void wake_all(struct waitq *wq)
 {
-/* BEGIN SOLUTION
- * TODO: (IRQs masked.) Empty the queue first, then unlink each thread from it
- * (it may wait again at once) and make a BLOCKED one READY, asking for a
- * reschedule. README, "Wait queues and the lost wake-up", walkthrough 6.
- * STUB:
- *     (void)wq;
- */
+/* BEGIN SOLUTION wake_all */
     struct thread *t = wq->first, *next;
 
     wq->first = NULL;
@@ -272,13 +214,7 @@ void mutex_unlock(struct mutex *m)
 
 void sched_tick(void)
 {
-/* BEGIN SOLUTION
- * TODO: Once the scheduler runs: count the tick for the current thread, and when
- * its slice (slice_left ticks) is used up, ask for a switch at the IRQ's exit
- * (need_resched). README, "Time slices", walkthrough 7.
- * STUB:
- *     (void)slice_left;
- */
+/* BEGIN SOLUTION sched_tick */
     if (!running)
         return;
     current->ticks++;

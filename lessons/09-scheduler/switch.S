@@ -19,14 +19,7 @@
 .global cpu_switch
 cpu_switch:
     clrex                           @ no thread may use the reservation of another
-/* BEGIN SOLUTION
- * TODO: Save what the old thread needs back (r4-r11 and lr) on its own stack,
- * store that sp through r0, take the new thread's sp from r1, and restore its
- * r4-r11, returning into it with its saved lr. Four instructions. README, "The
- * context switch, and exactly which registers it saves", walkthrough 3.
- * STUB:
- *     bx      lr                      @ switches nothing
- */
+/* BEGIN SOLUTION cpu_switch */
     push    {r4-r11, lr}            @ the callee-saved registers, onto the old stack
     str     sp, [r0]                @ old->sp = where they are
     mov     sp, r1                  @ the new thread's stack...

@@ -42,14 +42,7 @@ static void compute_divisor(u32 clock_hz, u32 baud, u32 *ibrd, u32 *fbrd)
 
 void uart_init(void)
 {
-/* BEGIN SOLUTION
- * TODO: Disable the UART (CR), wait for BUSY to clear and clear LCRH; put GPIO 14/15
- * in ALT0 with pulls off; fill `config` (clock from mbox_get_clock_rate(), else the
- * fallback; divisor from compute_divisor()); clear all interrupts; write IBRD, FBRD,
- * LCRH (8 bits, FIFOs) and CR (UART, TX, RX on). README, walkthrough 2.
- * STUB:
- *     (void)compute_divisor;
- */
+/* BEGIN SOLUTION uart_init */
     /* The TRM's order: disable, let the last character leave, then reprogram. */
     mmio_write(UART0_CR, 0);
     while (mmio_read(UART0_FR) & UART_FR_BUSY)
@@ -83,12 +76,7 @@ const struct uart_config *uart_config(void)
 
 void uart_putc(char c)
 {
-/* BEGIN SOLUTION
- * TODO: Wait while UART0_FR has UART_FR_TXFF set (the transmit FIFO is full), then
- * write the byte to UART0_DR with mmio_write(). README, walkthrough 6.
- * STUB:
- *     (void)c;
- */
+/* BEGIN SOLUTION uart_putc */
     /* The transmit FIFO holds 16 bytes; writing while it is full loses the byte. */
     while (mmio_read(UART0_FR) & UART_FR_TXFF)
         ;
@@ -98,13 +86,7 @@ void uart_putc(char c)
 
 void uart_puts(const char *s)
 {
-/* BEGIN SOLUTION
- * TODO: Send each character of the string with uart_putc(), and a '\r' before
- * every '\n': a terminal needs the carriage return to go back to column 0.
- * README, walkthrough 6.
- * STUB:
- *     (void)s;
- */
+/* BEGIN SOLUTION uart_puts */
     for (; *s; s++) {
         if (*s == '\n')
             uart_putc('\r');    /* a terminal needs CR to return to column 0 */
@@ -126,13 +108,7 @@ static char uart_getc_polled(void)
 /* Move everything in the receive FIFO into the ring buffer. */
 static void drain_rx_fifo(void)
 {
-/* BEGIN SOLUTION
- * TODO: While the receive FIFO is not empty (UART_FR_RXFE clear), move its bytes
- * into the ring buffer `rx`, counting each one received, or dropped when the buffer
- * is full. README, walkthrough 7. The stub stops the kernel.
- * STUB:
- *     panic("drain_rx_fifo() is not written yet");
- */
+/* BEGIN SOLUTION drain_rx_fifo */
     while (!(mmio_read(UART0_FR) & UART_FR_RXFE)) {
         u8 byte = (u8)(mmio_read(UART0_DR) & UART_DR_DATA_MASK);
         if (ringbuf_put(&rx, byte) == 0)
@@ -151,13 +127,7 @@ static void drain_rx_fifo(void)
 static void uart_rx_irq(void *arg)
 {
     (void)arg;
-/* BEGIN SOLUTION
- * TODO: Clear the RX and RT interrupts in UART0_ICR, then drain_rx_fifo(), in this
- * order (see above). The stub panics. README, walkthrough 7.
- * STUB:
- *     (void)drain_rx_fifo;
- *     panic("uart_rx_irq() is not written yet");
- */
+/* BEGIN SOLUTION uart_rx_irq */
     mmio_write(UART0_ICR, UART_INT_RX | UART_INT_RT);
     drain_rx_fifo();
 /* END SOLUTION */
@@ -175,13 +145,7 @@ static void uart_rx_irq(void *arg)
  */
 void uart_enable_rx_irq(void)
 {
-/* BEGIN SOLUTION
- * TODO: Register uart_rx_irq() for IRQ_UART0, clear all UART interrupts (ICR),
- * unmask RX and RT in UART0_IMSC, irq_enable(IRQ_UART0), then drain the FIFO, in
- * this order (see above). README, walkthrough 7.
- * STUB:
- *     (void)uart_rx_irq;
- */
+/* BEGIN SOLUTION uart_enable_rx_irq */
     irq_register(IRQ_UART0, uart_rx_irq, NULL);
     mmio_write(UART0_ICR, UART_INT_ALL);
     mmio_write(UART0_IMSC, UART_INT_RX | UART_INT_RT);
@@ -202,22 +166,7 @@ char uart_getc(void)
 {
     if (!rx_irq_on)
         return uart_getc_polled();
-/* BEGIN SOLUTION
- * TODO: as in lesson 08, take a byte from the ring buffer with IRQs masked; while it
- * is empty, block the thread on rx_waiters with wait_on() once the scheduler runs
- * (sched_running()), or WFI before that; the RX interrupt wakes it (README, "Wait
- * queues and the lost wake-up", "9. timer.c, uart.c"). The stub is lesson 08's.
- * STUB:
- *     for (;;) {
- *         u32 s = irq_save();
- *         int c = ringbuf_get(&rx);
- *         if (c < 0)
- *             wfi();
- *         irq_restore(s);
- *         if (c >= 0)
- *             return (char)c;
- *     }
- */
+/* BEGIN SOLUTION uart_getc */
     for (;;) {
         u32 s = irq_save();
         int c = ringbuf_get(&rx);

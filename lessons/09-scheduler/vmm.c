@@ -43,14 +43,7 @@ static u32 *scratch_map(unsigned slot, u32 pa)
 
     if (slot >= SCRATCH_PAGES)
         panic("scratch_map: no scratch page %u", slot);
-/* BEGIN SOLUTION
- * TODO: point fixed_l2's entry for va at the frame pa (a kernel read/write, normal,
- * execute-never small page) with pte_write(), then drop the TLB's old translation of
- * va and make it take effect: invalidate by MVA, DSB, ISB (README, "The answer: a
- * page whose L2 entry always exists", "3. vmm.c").
- * STUB:
- *     (void)pa;
- */
+/* BEGIN SOLUTION scratch_map */
     pte_write(&fixed_l2[L2_INDEX(va)], (pa & PTE_BASE_MASK) | PTE_TYPE_SMALL |
               PTE_NORMAL | PTE_AP(AP_KERNEL_RW) | PTE_XN);
                             /* (cleaned to memory, DSB: in place before the refill) */
@@ -64,13 +57,7 @@ static u32 *scratch_map(unsigned slot, u32 pa)
 static void scratch_unmap(unsigned slot)
 {
     u32 va = SCRATCH_VA(slot);
-/* BEGIN SOLUTION
- * TODO: clear fixed_l2's entry for va with pte_write(), then invalidate va's TLB
- * entry, DSB, ISB, so that no stale translation lets an access through (README, "3.
- * vmm.c").
- * STUB:
- *     (void)va;
- */
+/* BEGIN SOLUTION scratch_unmap */
     pte_write(&fixed_l2[L2_INDEX(va)], 0);  /* the cleared entry is in memory... */
     tlb_invalidate_mva(va); /* ...and no cached translation lets a stray access in */
     dsb();
@@ -190,16 +177,7 @@ static int map_page(struct addr_space *as, u32 va, u32 pa, u32 flags)
         return err;
     if (pa & (PAGE_SIZE - 1))
         return VMM_ERR_ALIGN;
-/* BEGIN SOLUTION
- * TODO: if va's L1 entry is a fault, give the megabyte a zeroed table from l2_alloc()
- * (VMM_ERR_NOMEM if none) and point the entry at it; a section is VMM_ERR_MAPPED.
- * Then, between l2_open() and l2_close(), write pa | pte_bits(flags) into the free
- * L2 entry (VMM_ERR_MAPPED if it is taken), and ISB (README, "5. vmm.c").
- * STUB:
- *     (void)pmd, (void)l2, (void)table, (void)flags;
- *     (void)l2_alloc, (void)pte_bits;
- *     return VMM_ERR_NOMEM;
- */
+/* BEGIN SOLUTION map_page */
     pmd = &as->l1[L1_INDEX(va)];
     if ((*pmd & PMD_TYPE_MASK) == PMD_TYPE_FAULT) {
         /* The megabyte's first page: give it an L2 table. No TLB maintenance: the
@@ -229,16 +207,7 @@ static int unmap_page(struct addr_space *as, u32 va, u32 *pa)
 
     if (err)
         return err;
-/* BEGIN SOLUTION
- * TODO: through l2_open()/l2_close(), clear va's L2 entry (VMM_ERR_NOT_MAPPED if
- * there is none), invalidate va in the TLB, DSB, ISB; if the table is now empty,
- * clear the L1 entry and give the table back with l2_free(). Leave the old entry in
- * pte for *pa (README, "6. vmm.c").
- * STUB:
- *     (void)pmd, (void)l2, (void)table, (void)empty;
- *     (void)l2_free, (void)l2_is_empty;
- *     return VMM_ERR_NOT_MAPPED;
- */
+/* BEGIN SOLUTION unmap_page */
     pmd = &as->l1[L1_INDEX(va)];
     if ((*pmd & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
         return VMM_ERR_NOT_MAPPED;

@@ -79,17 +79,7 @@ static int inside(u32 a, u32 n, u32 lo, u32 hi)
 
 const char *elf_check(const u8 *elf, u32 size)
 {
-/* BEGIN SOLUTION
- * TODO: believe nothing before checking it: the size and alignment, magic, class,
- * byte order, version, type, machine, header sizes, the number and place of the
- * program headers; then for each PT_LOAD segment its data inside the file, its pages
- * inside user space, not both W and X, no page shared with another; and an entry
- * point in an executable segment. Return why not, or fall through to NULL (README,
- * "ELF: believe nothing before checking it", "5. proc.c"). The stub refuses all.
- * STUB:
- *     (void)elf, (void)size, (void)inside;
- *     return "not checked: elf_check() is not written yet";
- */
+/* BEGIN SOLUTION elf_check */
     const struct elf32_ehdr *eh = (const void *)elf;
     int entry_ok = 0;
 
@@ -261,14 +251,7 @@ void proc_switch_mm(struct thread *t)
 
     switch_tpidrurw(p);                 /* (not the address space: a register) */
 
-/* BEGIN SOLUTION
- * TODO: after a DSB, set CONTEXTIDR to ASID 0, then TTBR0 to ttbr0 (with
- * TTBR_WALK_CACHED), then CONTEXTIDR to the process's pid and ASID (0 for a kernel
- * thread), each followed by an ISB; then invalidate the branch predictor, DSB, ISB
- * (README, "The switch sequence, and the race it avoids", "6. proc.c").
- * STUB:
- *     (void)ttbr0;
- */
+/* BEGIN SOLUTION proc_switch_mm */
     dsb();                              /* earlier accesses all done [TRM 3.2.47] */
     write_contextidr(0);
     isb();
@@ -289,18 +272,7 @@ static int elf_load(struct proc *p, const u8 *elf)
     const struct elf32_ehdr *eh = (const void *)elf;
     u32 end = 0;
 
-/* BEGIN SOLUTION
- * TODO: (elf_check() has passed.) For each PT_LOAD segment with a size in memory:
- * map fresh zeroed pages over [vaddr, vaddr + memsz) with its permissions (PF_W:
- * VM_WRITE, PF_X: VM_EXEC), then copy its filesz bytes from the file at offset,
- * page by page through the frames' physical addresses (vmm_translate(),
- * vmm_write_phys()): the rest stays zero (.bss). Remember the highest end: the heap
- * starts at the page after it. README, "ELF: believe nothing before checking it",
- * walkthrough 7. The stub loads nothing.
- * STUB:
- *     (void)p, (void)map_fresh, (void)phdr;
- *     return -ENOSYS;
- */
+/* BEGIN SOLUTION elf_load */
     for (u32 i = 0; i < eh->phnum; i++) {
         const struct elf32_phdr *ph = phdr(elf, i);
         u32 flags = (ph->flags & PF_W ? VM_WRITE : 0) | (ph->flags & PF_X ? VM_EXEC : 0);
@@ -345,19 +317,7 @@ static int build_stack(struct proc *p, int argc, const char *const *argv)
             kfree(img);
             return -ENOMEM;
         }
-/* BEGIN SOLUTION
- * TODO: Lay the arguments out at the top of img, the stack's top page as it will
- * be: the strings last one first from the top down, each one's user address
- * (top_page + its offset in img) noted in uargv[]; below them, 8-byte aligned,
- * argv[0..argc-1] and a NULL; pos is then argv[0]'s offset, and vec points at it.
- * README, "The user stack and argv", walkthrough 7. The stub passes no arguments.
- * STUB:
- *     (void)argv, (void)uargv;
- *     argc = 0;
- *     pos = (pos - 4) & ~7u;
- *     vec = (u32 *)(img + pos);
- *     vec[0] = 0;
- */
+/* BEGIN SOLUTION build_stack */
     for (int i = argc - 1; i >= 0; i--) {
         u32 len = strlen(argv[i]) + 1;
         pos -= len;

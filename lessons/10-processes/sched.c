@@ -39,14 +39,7 @@ int sched_running(void)
  * the current one again if it can still run and nobody else wants to; else idle. */
 static struct thread *pick_next(void)
 {
-/* BEGIN SOLUTION
- * TODO: Round robin over the table: the first READY thread after the current one
- * (wrapping around, the idle thread never); if there is none, the current thread
- * again if it is still RUNNING (and not idle); else idle. README, "Round robin
- * over a fixed table", walkthrough 4. The stub keeps the current thread.
- * STUB:
- *     return current;
- */
+/* BEGIN SOLUTION pick_next */
     int me = (int)(current - threads);
 
     for (int i = 1; i <= THREADS_MAX; i++) {
@@ -66,26 +59,7 @@ static void schedule(void)
 {
     struct thread *prev = current, *next;
 
-/* BEGIN SOLUTION
- * TODO: lesson 09's schedule(), plus one step before cpu_switch(): when next or prev
- * belongs to a process, proc_switch_mm(next) loads next's address space (README, "The
- * switch sequence, and the race it avoids", "4. sched.h, sched.c"). The stub is
- * lesson 09's: a process would run in the wrong address space.
- * STUB:
- *     need_resched = 0;
- *     slice_left = SLICE_TICKS;
- *     next = pick_next();
- *     if (next == prev) {
- *         prev->state = T_RUNNING;
- *         return;
- *     }
- *     if (prev->state == T_RUNNING)
- *         prev->state = T_READY;
- *     next->state = T_RUNNING;
- *     next->switches++;
- *     current = next;
- *     cpu_switch(&prev->sp, next->sp);
- */
+/* BEGIN SOLUTION schedule */
     need_resched = 0;
     slice_left = SLICE_TICKS;
     next = pick_next();
@@ -147,18 +121,7 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
     *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
                           .entry = entry, .arg = arg };
     strlcpy(t->name, name, THREAD_NAME_MAX);
-/* BEGIN SOLUTION
- * TODO: give the thread a first stack that looks as if it had called cpu_switch():
- * from the top of t->stack (THREAD_STACK_SIZE bytes) down, thread_start as the
- * return address, then zeros for r11 .. r4; save that sp in t->sp (README, "The
- * first stack of a new thread", "5. thread_create()"). The stub refuses every thread.
- * STUB:
- *     (void)sp, (void)thread_start;
- *     kfree(t->stack);
- *     t->state = T_UNUSED;
- *     irq_restore(s);
- *     return -1;
- */
+/* BEGIN SOLUTION thread_create */
     /* A stack that looks as if the thread had called cpu_switch: r4-r11 (zero)
      * and a return address, thread_start. The top is 8-byte aligned, and popping
      * the nine words leaves sp exactly there. */
@@ -192,16 +155,7 @@ static void wake_sleeper(struct timer *timer, void *arg)
 
 void thread_sleep_us(u64 us)
 {
-/* BEGIN SOLUTION
- * TODO: With IRQs masked: mark the thread SLEEPING, start its own timer (its
- * callback, wake_sleeper, makes it READY again), and schedule() - unless the timer
- * has woken it already (a zero sleep). README, "Yield, sleep, block", walkthrough 6.
- * The stub turns the scheduler off, so that timer_sleep_us() waits in WFI instead.
- * STUB:
- *     (void)wake_sleeper;
- *     running = 0;
- *     timer_sleep_us(us);
- */
+/* BEGIN SOLUTION thread_sleep_us */
     u32 s = irq_save();
     current->state = T_SLEEPING;
     timer_start(&current->timer, us, 0, wake_sleeper, current);
@@ -286,13 +240,7 @@ void mutex_unlock(struct mutex *m)
 
 void sched_tick(void)
 {
-/* BEGIN SOLUTION
- * TODO: Once the scheduler runs: count the tick for the current thread, and when
- * its slice (slice_left ticks) is used up, ask for a switch at the IRQ's exit
- * (need_resched). README, "Time slices", walkthrough 7.
- * STUB:
- *     (void)slice_left;
- */
+/* BEGIN SOLUTION sched_tick */
     if (!running)
         return;
     current->ticks++;

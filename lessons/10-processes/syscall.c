@@ -58,17 +58,7 @@ static int sys_write(struct proc *p, u32 fd, u32 buf, u32 len)
 
     if (fd != STDOUT)
         return -EBADF;
-/* BEGIN SOLUTION
- * TODO: refuse a buffer that is not all readable user memory of this process
- * (vmm_user_ok, -EFAULT); then print it with kprintf in chunks of IO_CHUNK bytes
- * through `chunk`, a NUL in the data printed as a space and any other control
- * character but tab and newline (an escape, a carriage return) as '?', stopping
- * early once the process is killed (return what was written, or -EINTR if nothing
- * was) (README, "Checking user pointers", "10. syscall.c").
- * STUB:
- *     (void)p, (void)buf, (void)chunk, (void)is_control;
- *     return -ENOSYS;
- */
+/* BEGIN SOLUTION sys_write */
     if (!vmm_user_ok(&p->as, buf, len, 0))
         return -EFAULT;
     for (u32 done = 0; done < len;) {
@@ -128,14 +118,7 @@ static int sys_sbrk(struct proc *p, u32 increment, u32 b, u32 c)
     u32 old = p->brk, new = old + (u32)inc;
     (void)b, (void)c;
 
-/* BEGIN SOLUTION
- * TODO: refuse a break that wraps, passes heap_start + USER_HEAP_MAX or goes below
- * heap_start (-ENOMEM); to grow, map a fresh zeroed frame (VM_USER | VM_WRITE) at
- * each new page, to shrink, unmap and free each page above the new break (README,
- * "10. syscall.c").
- * STUB:
- *     return -ENOSYS;
- */
+/* BEGIN SOLUTION sys_sbrk */
     if ((inc > 0 && (new < old || new > p->heap_start + USER_HEAP_MAX)) ||
         (inc < 0 && (new > old || new < p->heap_start)))
         return -ENOMEM;
