@@ -262,3 +262,59 @@ def test_the_checker_finds_a_dangling_name(tmp_path):
                    ("harness/tool.py", "gone.py"), ("harness/tool.py", "made.c"),
                    ("harness/tool.py", "lessons/01-x/a.c"),
                    ("harness/test_tool.py", "lost.py")}
+
+
+# ---- README sections ----------------------------------------------------------------
+
+# `README, "Heading"` or `README's ("Heading", "Other")`: the quoted names after it;
+# "lesson 02's README, ..." names another lesson's.
+SECTION_REF_RE = re.compile(r"(?:lesson (\d\d)'s )?README(?:'s)?[,:]?\s*\(?"
+                            r"((?:\"[^\"]+\"\s*(?:,|and)?\s*)+)")
+
+
+def readme_headings(readme):
+    """A README's section headings, as a reader would quote them (no backticks)."""
+    return {re.sub(r"^#+\s*", "", line).strip().replace("`", "")
+            for line in readme.read_text().split("\n") if line.startswith("#")}
+
+
+def named_sections(text):
+    """The README sections a text names, as (section, the lesson number it names or
+    None for its own lesson)."""
+    flat = " ".join(re.sub(r"\n\s*(?:\*(?!/)|//|@)", "\n", text).split())   # comment leaders
+    return [(name, m.group(1)) for m in SECTION_REF_RE.finditer(flat)
+            for name in re.findall(r"\"([^\"]+)\"", m.group(2))]
+
+
+def missing_sections(lesson_dir):
+    """(file, section) for each README section that the lesson's starter texts or
+    sources name and its README does not have."""
+    lesson_dir = Path(lesson_dir)
+
+    def have(number):
+        folder = next(lesson_dir.parent.glob(f"{number}-*"), None) if number else lesson_dir
+        return readme_headings(folder / "README.md") if folder else set()
+    texts = [p for p in lesson_dir.rglob("*") if p.is_file() and "build" not in p.parts
+             and p.suffix in (".c", ".h", ".S", ".txt")]
+    return [(p.relative_to(lesson_dir).as_posix(), name) for p in sorted(texts)
+            for name, number in named_sections(p.read_text())
+            if name.replace("`", "") not in have(number)]
+
+
+def test_every_named_readme_section_exists(pytestconfig):
+    """The TODO a student reads (starter.txt) and the code's comments send them to a
+    section of the lesson's README by its heading: a heading that was renamed or cut
+    sends them nowhere."""
+    root = Path(pytestconfig.pios_root)
+    bad = [(lesson.name, f, s) for lesson in sorted((root / "lessons").glob("[0-9][0-9]-*"))
+           for f, s in missing_sections(lesson)]
+    assert not bad, "README sections that do not exist:\n" + \
+        "\n".join(f"  {l}/{f}: \"{s}\"" for l, f, s in bad)
+
+
+def test_the_section_checker_finds_a_missing_heading(tmp_path):
+    (tmp_path / "README.md").write_text("# Lesson\n\n## What you write\n\n## `crash undef`\n")
+    (tmp_path / "starter.txt").write_text(
+        '== a.c f\nDo it (README, "What you write", "Gone away"). README, "crash undef".\n')
+    (tmp_path / "a.c").write_text('/* the README\'s ("Also\n * gone") */\n')
+    assert missing_sections(tmp_path) == [("a.c", "Also gone"), ("starter.txt", "Gone away")]

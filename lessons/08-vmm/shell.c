@@ -1,7 +1,7 @@
 /*
  * shell.c - the kernel shell: prompt "> ", read a line, split it into words, find
  * the command, run it. The test harness drives every lesson through it, so its
- * output is a contract (see the lesson README, "Shell commands").
+ * output is a contract (see lesson 02's README, "Shell commands").
  */
 #include "shell.h"
 #include "kprintf.h"
