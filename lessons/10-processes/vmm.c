@@ -248,14 +248,34 @@ static void l2_free(u32 pa)
     panic("l2_free: 0x%08x is not an L2 table", pa);
 }
 
-/* Whether all 256 entries are zero. Lesson 08 tested them one at a time; OR-ing
- * four a turn reads the same words with a quarter of the compares and branches
- * (unmapping a megabyte's last page reads all 256). */
+/* The OR of the next four entries at *p, read with one ldm (GCC loads a word an
+ * instruction: it never turns loads into ldm); *p moves past them. */
+static inline u32 l2_or4(const u32 **p)
+{
+    u32 any;
+
+    __asm__ volatile("ldmia %0!, {r4-r7}\n\t"     /* 4 entries, *p += 16 */
+                     "orr   r4, r4, r5\n\t"        /* ORed here, in the registers */
+                     "orr   r6, r6, r7\n\t"        /* ldm needs (r4-r7, in order) */
+                     "orr   %1, r4, r6"
+                     : "+r"(*p), "=r"(any) : : "r4", "r5", "r6", "r7", "memory");
+    return any;
+}
+
+/* Whether all 256 entries are zero. Lesson 08 tested them one at a time; here
+ * eight a turn, loaded with two ldm, so that the compare and branches come once
+ * per 32 bytes: unmapping a megabyte's last page reads all 256, ~700 instructions
+ * four at a time in C, ~390 this way. */
 static int l2_is_empty(const u32 *l2)
 {
-    for (u32 i = 0; i < L2_ENTRIES; i += 4)
-        if (l2[i] | l2[i + 1] | l2[i + 2] | l2[i + 3])
+    const u32 *p = l2;
+
+    do {
+        u32 any = l2_or4(&p);
+        any |= l2_or4(&p);
+        if (any)
             return 0;
+    } while (p < l2 + L2_ENTRIES);
     return 1;
 }
 
