@@ -124,7 +124,7 @@ static void set_slot(u32 *map, int i, int on)
  * The L2 window: scratch slot 1, through which every L2 table is read and written
  * (slot 0 is vmm_write_phys()'s). Lesson 08 pointed the slot at the table's frame
  * in l2_open() and cleared it in l2_close(): two entry writes, each cleaned, and two
- * TLB invalidates, DSBs and ISBs on every map, unmap and translation - some 35
+ * TLB invalidates, DSBs and ISBs on every map, unmap and translation - some 30
  * instructions of a map's 118. Here the slot stays pointed at the last frame
  * opened, and l2_open() remaps only for another frame: a frame holds four tables,
  * and a process's system calls look at the same few tables again and again
@@ -254,10 +254,12 @@ static inline u32 l2_or4(const u32 **p)
 {
     u32 any;
 
+    /* Fixed registers: an ldm register list is ascending, which operands the
+     * compiler picks cannot promise. */
     __asm__ volatile("ldmia %0!, {r4-r7}\n\t"     /* 4 entries, *p += 16 */
-                     "orr   r4, r4, r5\n\t"        /* ORed here, in the registers */
-                     "orr   r6, r6, r7\n\t"        /* ldm needs (r4-r7, in order) */
-                     "orr   %1, r4, r6"
+                     "orr   r4, r4, r5\n\t"        /* first | second */
+                     "orr   r6, r6, r7\n\t"        /* third | fourth */
+                     "orr   %1, r4, r6"             /* all four */
                      : "+r"(*p), "=r"(any) : : "r4", "r5", "r6", "r7", "memory");
     return any;
 }
