@@ -228,11 +228,15 @@ void exc_svc(struct regs *regs)
 /* END SOLUTION */
     if (from_user(regs)) {
         /* A system call. It may block (read, sleep, wait): let interrupts in, on
-         * this process's kernel stack, while it runs. */
+         * this process's kernel stack, while it runs (cpsie/cpsid: an instruction
+         * each). The process is looked up once and handed on; a kill that came
+         * meanwhile ends it here instead of in user mode (proc_return_to_user). */
+        struct proc *p = proc_current();
         irq_cpu_enable();
-        regs->r[0] = (u32)syscall_dispatch(number, regs);
+        regs->r[0] = (u32)syscall_dispatch(p, number, regs);
         irq_cpu_disable();
-        proc_return_to_user(regs);
+        if (p->killed)
+            proc_return_to_user(regs);
         return;
     }
     if (number == SEMIHOST_SVC) {

@@ -18,8 +18,9 @@ void exc_fiq(void);
 void exc_jump_to_zero(u32 lr);
 void exc_entry_missing(void);
 
-/* syscall.c: run system call `number` for the process whose registers are regs. */
-int syscall_dispatch(u32 number, struct regs *regs);
+/* syscall.c: run system call `number` for process p, whose registers are regs. */
+struct proc;
+int syscall_dispatch(struct proc *p, u32 number, struct regs *regs);
 
 /* A one-line description of a fault status value (FSR_STATUS of DFSR or IFSR). */
 const char *fault_status_name(u32 status);

@@ -27,9 +27,15 @@ static u8 asid_used[ASID_MAX + 1];
 static struct waitq exited;                         /* parents waiting for children */
 static const u8 zero_page[PAGE_SIZE];
 
+/* The process whose address space TTBR0 holds: proc_switch_mm() sets it whenever
+ * the scheduler runs a thread of another process, or a kernel thread after one, so
+ * it is always the current thread's ->proc. A system call asks for it every time:
+ * one load, where asking the scheduler took two calls. */
+static struct proc *running;
+
 struct proc *proc_current(void)
 {
-    return sched_running() ? thread_current()->proc : NULL;
+    return running;
 }
 
 const struct program *program_find(const char *name)
@@ -250,6 +256,7 @@ void proc_switch_mm(struct thread *t)
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
 
     switch_tpidrurw(p);                 /* (not the address space: a register) */
+    running = p;                        /* proc_current() from now on */
 
 /* BEGIN SOLUTION proc_switch_mm */
     dsb();                              /* earlier accesses all done [TRM 3.2.47] */

@@ -216,11 +216,9 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_TIME] = sys_time,     [SYS_KILL] = sys_kill,
 };
 
-int syscall_dispatch(u32 number, struct regs *regs)
+int syscall_dispatch(struct proc *p, u32 number, struct regs *regs)
 {
-    struct proc *p = proc_current();
-
-    if (!p || number >= SYS_COUNT || !syscalls[number])
+    if (number >= SYS_COUNT || !syscalls[number])
         return -ENOSYS;
     return syscalls[number](p, regs->r[0], regs->r[1], regs->r[2]);
 }

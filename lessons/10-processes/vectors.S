@@ -95,10 +95,29 @@ vectors:
 .endm
 
 undef_entry:      EXCEPTION_ENTRY 4, CPSR_MODE_UND, exc_undefined
-svc_entry:        EXCEPTION_ENTRY 0, CPSR_MODE_SVC, exc_svc
 prefetch_entry:   EXCEPTION_ENTRY 4, CPSR_MODE_ABT, exc_prefetch_abort
 data_abort_entry: EXCEPTION_ENTRY 8, CPSR_MODE_ABT, exc_data_abort
 unused_entry:     EXCEPTION_ENTRY 0, CPSR_MODE_UND, exc_reserved
+
+/*
+ * SVC. From user mode it is a system call, which every program makes all the time,
+ * so it skips save_banked_sp_lr: the program's sp and lr are stored straight from
+ * the USR bank with stm ^, as irq_entry does (a mode switch there and back costs
+ * some ten instructions more, and a system call is ~70 in all). An SVC from SVC
+ * mode (the shell's `svc` command) takes the general path.
+ */
+svc_entry:
+    srsdb   sp!, #CPSR_MODE_SVC     @ push lr (as pc) and SPSR (as cpsr)
+    sub     sp, sp, #8              @ room for the interrupted sp and lr
+    stmdb   sp!, {r0-r12}           @ push r0-r12
+    mov     r0, sp                  @ r0 = the frame
+    mrs     r1, spsr                @ from user mode?
+    and     r1, r1, #CPSR_MODE_MASK
+    cmp     r1, #CPSR_MODE_USR
+    addeq   r1, r0, #FRAME_SP
+    stmeqia r1, {sp, lr}^           @ then frame->sp, frame->lr: the USR bank's (^)
+    blne    save_banked_sp_lr       @ else the general way
+    ALIGN_AND_CALL exc_svc
 
 /*
  * An IRQ is handled in SVC mode, on the stack of the thread it interrupted, not

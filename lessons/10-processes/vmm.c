@@ -74,6 +74,8 @@ static void scratch_unmap(unsigned slot)
 static struct {
     u32 pa;                                 /* 0: slot unused */
     u8 used;                                /* bit q: quarter q holds a table */
+    u8 zeroed;                              /* bit q: quarter q is free and all
+                                             * zeros in memory (see l2_alloc) */
 } l2_frames[L2_FRAMES_MAX];
 static u32 l2_tables_in_use, l2_frames_in_use;
 
@@ -104,44 +106,124 @@ static void set_slot(u32 *map, int i, int on)
         map[i / 32] &= ~(1u << (i % 32));
 }
 
-/* A zeroed 1 KB L2 table; returns its physical address, or 0. */
-static u32 l2_alloc(void)
+/*
+ * The L2 window: scratch slot 1, through which every L2 table is read and written
+ * (slot 0 is vmm_write_phys()'s). Lesson 08 pointed the slot at the table's frame
+ * in l2_open() and cleared it in l2_close(): two entry writes, each cleaned, and two
+ * TLB invalidates, DSBs and ISBs on every map, unmap and translation - some 30
+ * instructions of a map's 118. Here the slot stays pointed at the last frame
+ * opened, and l2_open() remaps only for another frame: a frame holds four tables,
+ * and a process's system calls look at the same few tables again and again
+ * (vmm_user_ok). Leaving the mapping costs nothing: it is the kernel's own (kernel
+ * read/write, never executable) and maps a frame of L2 tables, which nothing else
+ * uses; a frame going back to the PMM leaves the window first (l2_free).
+ */
+static u32 l2_window;                       /* the frame slot 1 maps, or 0 */
+
+/* Point the window at another frame. */
+static void l2_window_move(u32 frame)
 {
-    int i = first_slot(l2_partial, 1);
+    scratch_map(1, frame);                  /* (TLB invalidate, DSB, ISB inside) */
+    l2_window = frame;
+}
+
+/* The entries of the L2 table at physical `table`, mapped in the window. Inline:
+ * when the window is right already, this is a compare and an add. */
+static inline __attribute__((always_inline)) u32 *l2_open(u32 table)
+{
+    if ((table & ~(PAGE_SIZE - 1)) != l2_window)
+        l2_window_move(table & ~(PAGE_SIZE - 1));
+    return (u32 *)(SCRATCH_VA(1) + (table & (PAGE_SIZE - 1)));
+}
+
+/* Done with the table: the window stays (see above). */
+static void l2_close(void)
+{
+}
+
+/* The frame goes back to the PMM: it must not stay reachable through the window. */
+static void l2_window_forget(u32 frame)
+{
+    if (frame == l2_window) {
+        scratch_unmap(1);
+        l2_window = 0;
+    }
+}
+
+/* Zero a 1 KB table, 32 bytes a turn with two stm of four zero registers: memset
+ * stores a word an instruction (GCC never turns stores of a value into stm), and
+ * its loop was ~450 of the ~940 instructions of a map that needs a new frame;
+ * this one is 128. */
+static void l2_zero(u32 *table)
+{
+    register u32 z0 __asm__("r4") = 0, z1 __asm__("r5") = 0;   /* stm's registers */
+    register u32 z2 __asm__("r6") = 0, z3 __asm__("r7") = 0;
+    u32 *p = table;
+
+    do
+        __asm__ volatile("stmia %0!, {%1, %2, %3, %4}\n\t"   /* 16 bytes, p += 16 */
+                         "stmia %0!, {%1, %2, %3, %4}"         /* and 16 more */
+                         : "+r"(p) : "r"(z0), "r"(z1), "r"(z2), "r"(z3) : "memory");
+    while (p < table + L2_ENTRIES);
+}
+
+/* A zeroed 1 KB L2 table; returns its physical address, or 0. Not inlined: it is
+ * the rare path of map_page(), which then stays short enough to inline itself. */
+static __attribute__((noinline)) u32 l2_alloc(void)
+{
+    /* (When the tables fill every frame, no slot has a free quarter: skip the
+     * search, 16 words, and take a new frame at once.) */
+    int i = l2_tables_in_use < L2_QUARTERS * l2_frames_in_use ? first_slot(l2_partial, 1) : -1;
     u32 pa;
 
     if (i >= 0) {                           /* a free quarter in a frame we have */
         unsigned q = (unsigned)__builtin_ctz(~l2_frames[i].used);
         l2_frames[i].used |= 1u << q;
         pa = l2_frames[i].pa + q * L2_TABLE_SIZE;
+        if (l2_frames[i].zeroed & (1u << q)) {
+            /* A table given back empty: all zeros in memory already. Zeroing and
+             * cleaning it again were ~600 of the ~760 instructions of a map
+             * that needs a table. */
+            l2_frames[i].zeroed &= ~(1u << q);
+            set_slot(l2_partial, i, l2_frames[i].used != L2_FULL);
+            l2_tables_in_use++;
+            return pa;
+        }
     } else {                                /* a new frame, in the first unused slot */
         if ((i = first_slot(l2_taken, 0)) < 0 || !(pa = pmm_alloc()))
             return 0;
         l2_frames[i].pa = pa;
         l2_frames[i].used = 1;
+        l2_frames[i].zeroed = 0;            /* whatever the frame held before */
         set_slot(l2_taken, i, 1);
         l2_frames_in_use++;
     }
     set_slot(l2_partial, i, l2_frames[i].used != L2_FULL);
-    /* The frame is not mapped anywhere: clear the table through the scratch page,
-     * and out of the data cache (the walker reads memory). */
-    u8 *table = (u8 *)scratch_map(0, pa) + (pa & (PAGE_SIZE - 1));
-    memset(table, 0, L2_TABLE_SIZE);
+    /* The frame is not mapped anywhere: clear the table through the L2 window (the
+     * caller opens this table next, and finds it mapped already), and out of the
+     * data cache (the walker reads memory). */
+    u32 *table = l2_open(pa);
+    l2_zero(table);
     dcache_clean_range(table, L2_TABLE_SIZE);
-    scratch_unmap(0);
     l2_tables_in_use++;
     return pa;
 }
 
+/* Give back an L2 table whose entries are all zero (cleaned to memory by
+ * pte_write): unmap_page() frees a table only once it is empty, vmm_destroy()
+ * clears the entries first. So the quarter is marked zeroed, and l2_alloc() can
+ * hand it out again without clearing it. */
 static void l2_free(u32 pa)
 {
     for (int i = 0; i < L2_FRAMES_MAX; i++) {
         if (l2_frames[i].pa != (pa & PTE_BASE_MASK))
             continue;
         l2_frames[i].used &= ~(1u << ((pa & (PAGE_SIZE - 1)) / L2_TABLE_SIZE));
+        l2_frames[i].zeroed |= 1u << ((pa & (PAGE_SIZE - 1)) / L2_TABLE_SIZE);
         l2_tables_in_use--;
         set_slot(l2_partial, i, l2_frames[i].used != 0);    /* a quarter is free now */
         if (!l2_frames[i].used) {
+            l2_window_forget(l2_frames[i].pa);
             pmm_free(l2_frames[i].pa);
             l2_frames[i].pa = 0;
             set_slot(l2_taken, i, 0);
@@ -152,32 +234,42 @@ static void l2_free(u32 pa)
     panic("l2_free: 0x%08x is not an L2 table", pa);
 }
 
-/* Map the L2 table at physical `table` through scratch slot 1 (slot 0 stays free
- * for zeroing new tables); returns its entries. */
-static u32 *l2_open(u32 table)
+/* The OR of the next four entries at *p, read with one ldm (GCC loads a word an
+ * instruction: it never turns loads into ldm); *p moves past them. */
+static inline u32 l2_or4(const u32 **p)
 {
-    return (u32 *)((u8 *)scratch_map(1, table) + (table & (PAGE_SIZE - 1)));
+    u32 any;
+
+    /* Fixed registers: an ldm register list is ascending, which operands the
+     * compiler picks cannot promise. */
+    __asm__ volatile("ldmia %0!, {r4-r7}\n\t"     /* 4 entries, *p += 16 */
+                     "orr   r4, r4, r5\n\t"        /* first | second */
+                     "orr   r6, r6, r7\n\t"        /* third | fourth */
+                     "orr   %1, r4, r6"             /* all four */
+                     : "+r"(*p), "=r"(any) : : "r4", "r5", "r6", "r7", "memory");
+    return any;
 }
 
-static void l2_close(void)
-{
-    scratch_unmap(1);
-}
-
-/* Whether all 256 entries are zero. Lesson 08 tested them one at a time; OR-ing
- * four a turn reads the same words with a quarter of the compares and branches
- * (unmapping a megabyte's last page reads all 256). */
+/* Whether all 256 entries are zero. Lesson 08 tested them one at a time; here
+ * eight a turn, loaded with two ldm, so that the compare and branches come once
+ * per 32 bytes: unmapping a megabyte's last page reads all 256, ~700 instructions
+ * four at a time in C, ~390 this way. */
 static int l2_is_empty(const u32 *l2)
 {
-    for (u32 i = 0; i < L2_ENTRIES; i += 4)
-        if (l2[i] | l2[i + 1] | l2[i + 2] | l2[i + 3])
+    const u32 *p = l2;
+
+    do {
+        u32 any = l2_or4(&p);
+        any |= l2_or4(&p);
+        if (any)
             return 0;
+    } while (p < l2 + L2_ENTRIES);
     return 1;
 }
 
 /* ---- map, unmap, translate ------------------------------------------------------ */
 
-static u32 pte_bits(u32 flags)
+static u32 pte_bits_for(u32 flags)
 {
     u32 pte = PTE_TYPE_SMALL;
 
@@ -189,6 +281,19 @@ static u32 pte_bits(u32 flags)
     else
         pte |= (flags & VM_WRITE) ? PTE_AP(AP_KERNEL_RW) : PTE_APX | PTE_AP(AP_KERNEL_RO);
     return pte;
+}
+
+/* The same, remembered: there are only 16 combinations of the four VM_ flags, and
+ * testing them one by one was a dozen instructions of every map (~90 in all); a
+ * lookup is three. An entry is never 0 (PTE_TYPE_SMALL), so 0 means "not yet". */
+static u32 pte_bits(u32 flags)
+{
+    static u32 known[VM_DEVICE << 1];
+    u32 *bits = &known[flags & ((VM_DEVICE << 1) - 1)];
+
+    if (!*bits)
+        *bits = pte_bits_for(flags);
+    return *bits;
 }
 
 static int check_range(struct addr_space *as, u32 va)
@@ -361,9 +466,12 @@ void vmm_destroy(struct addr_space *as)
         if ((as->l1[i] & PMD_TYPE_MASK) != PMD_TYPE_TABLE)
             continue;
         l2 = l2_open(table);
-        for (u32 j = 0; j < L2_ENTRIES; j++)    /* (the entries stay: no L1 entry will */
-            if (l2[j])                          /* point here, l2_alloc() zeroes it) */
+        for (u32 j = 0; j < L2_ENTRIES; j++)
+            if (l2[j]) {
                 pmm_free(PTE_FRAME(l2[j]));
+                pte_write(&l2[j], 0);           /* l2_free() takes empty tables only:
+                                                 * l2_alloc() reuses them unzeroed */
+            }
         l2_close();
         pte_write(&as->l1[i], PMD_TYPE_FAULT);
         l2_free(table);
