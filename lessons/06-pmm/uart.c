@@ -172,7 +172,6 @@ char uart_getc(void)
             return (char)c;
     }
 /* END SOLUTION */
-    return 0;
 }
 
 void uart_rx_stats(struct uart_rx_stats *stats)

@@ -196,8 +196,8 @@ static int map_page(struct addr_space *as, u32 va, u32 pa, u32 flags)
         pte_write(&l2[L2_INDEX(va)], pa | pte_bits(flags)); /* in memory (DSB) */
     l2_close();
     isb();          /* (no TLB invalidate: va had no translation to go stale) */
-/* END SOLUTION */
     return err;
+/* END SOLUTION */
 }
 
 static int unmap_page(struct addr_space *as, u32 va, u32 *pa)

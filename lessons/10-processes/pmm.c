@@ -161,8 +161,8 @@ int pmm_free_run(u32 pa, u32 count)
     for (u32 i = first; i < first + count; i++)
         clear_bit(used, i);
     nfree += count;
-/* END SOLUTION */
     return PMM_OK;
+/* END SOLUTION */
 }
 
 int pmm_free(u32 pa)

@@ -125,8 +125,8 @@ const char *elf_check(const u8 *elf, u32 size)
     }
     if (!entry_ok || (eh->entry & 3))
         return "entry point not in an executable segment";
-/* END SOLUTION */
     return NULL;
+/* END SOLUTION */
 }
 
 /* ---- address spaces and ASIDs --------------------------------------------------- */

@@ -181,7 +181,6 @@ char uart_getc(void)
             return (char)c;
     }
 /* END SOLUTION */
-    return 0;
 }
 
 /* A process's read(): uart_getc() that gives up, returning -1, once *stop is set
