@@ -318,3 +318,19 @@ def test_the_section_checker_finds_a_missing_heading(tmp_path):
         '== a.c f\nDo it (README, "What you write", "Gone away"). README, "crash undef".\n')
     (tmp_path / "a.c").write_text('/* the README\'s ("Also\n * gone") */\n')
     assert missing_sections(tmp_path) == [("a.c", "Also gone"), ("starter.txt", "Gone away")]
+
+
+# ---- lesson READMEs: a lab handout read in one sitting --------------------------------
+
+README_WORDS_MAX = 5000
+
+
+def test_every_lesson_readme_reads_in_one_sitting(pytestconfig):
+    """A lesson README is a handout, not a manual: at most README_WORDS_MAX words
+    (as `wc -w` counts them), walkthroughs and logs left to the code and docs/."""
+    root = Path(pytestconfig.pios_root)
+    words = {l.name: len((l / "README.md").read_text().split())
+             for l in sorted((root / "lessons").glob("[0-9][0-9]-*"))}
+    assert len(words) == 10
+    long = {name: n for name, n in words.items() if n > README_WORDS_MAX}
+    assert not long, f"READMEs over {README_WORDS_MAX} words: {long}"

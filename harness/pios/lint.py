@@ -46,11 +46,11 @@ RULES = {
                   "walker cannot read the level one cache: clean the entries)"),
     "scratch": (8, "a scratch page's entry write, then TLB invalidate by MVA of that "
                 "page, DSB, ISB, before the page is used or the function returns",
-                f"{TRM} 3.2.46 (c8 TLB operations), 3.2.22; {ARM} B4.2.1 (TLB "
+                f"{TRM} 3.2.23 (c8 TLB operations), 3.2.22; {ARM} B4.2.1 (TLB "
                 "maintenance)"),
     "unmap": (8, "unmap_page: the TLB invalidate of va (ASID-tagged from lesson 10) after "
               "its entry is cleared, a DSB, before the table is freed or unmap_page "
-              "returns", f"{TRM} 3.2.46 (invalidate by MVA matches the ASID of "
+              "returns", f"{TRM} 3.2.23 (invalidate by MVA matches the ASID of "
               "non-global entries); " f"{ARM} B4.2.1"),
     "switch": (10, "proc_switch_mm: DSB; CONTEXTIDR <- reserved ASID 0; ISB; TTBR0; ISB; "
                "CONTEXTIDR <- the new ASID; ISB; branch predictor invalidate; ISB",
