@@ -1555,7 +1555,7 @@ def addrspace_10_slide(L):
                        "global pages"], 16, split),
             ("TTBR0", [f"this process's L1: {user_l1 // 1024} KB", "non-global pages (nG),",
                        "tagged with its ASID"], split, bottom)):
-        cy = (lo + hi) / 2 if name == "TTBR1" else lo + 90
+        cy = (lo + hi) / 2 if name == "TTBR1" else lo + 76
         s.rect(rx, cy - 26, rw, 52, fill=FILL["reg"])
         s.text(rx + rw / 2, cy + 8, name, size=22, bold=True, anchor="middle")
         s.line(rx, cy, x + w + 4, cy, arrow=True, sw=2)
@@ -1563,7 +1563,7 @@ def addrspace_10_slide(L):
             s.text(rx + rw + 16, cy - 18 + i * 24, line, size=19)
 
     # CONTEXTIDR: the pid above the ASID.
-    cy = split + 180
+    cy = split + 190
     s.text(rx, cy - 34, "CONTEXTIDR", size=20, bold=True, mono=True)
     bw = 15
     for hi, lo, label, fill in ((31, asid_bits, "PROCID: pid", "reg"),
