@@ -935,8 +935,9 @@ def descriptor_fields(d, kind):
     return sorted(f, reverse=True)
 
 
-def strip(s, x, y, fields, title, note):
-    """One descriptor: bit numbers above, fields in the bar, macros below."""
+def strip(s, x, y, fields, title, note, macros=True):
+    """One descriptor: bit numbers above, fields in the bar, macros below (unless
+    macros is False: a slide's copy, where the deck shows the macros as code)."""
     h = 46
     s.text(x, y - 34, title, size=15, bold=True)
     s.text(x + 32 * BIT_W, y - 34, note, size=13, anchor="end", fill=GREY_INK)
@@ -948,26 +949,26 @@ def strip(s, x, y, fields, title, note):
         s.text(fx + 3, y - 6, str(hi), size=12, fill=GREY_INK)
         if hi != lo:
             s.text(fx + fw - 3, y - 6, str(lo), size=12, anchor="end", fill=GREY_INK)
-        label_size = 14 if text_width(label, 14) < fw - 4 else 12
+        label_size = 14 if text_width(label, 14 * s.text_scale) < fw - 4 else 12
         s.text(fx + fw / 2, y + (20 if value else 29), label, size=label_size, anchor="middle",
                fill=INK_FOR(macro))
         if value:
             s.text(fx + fw / 2, y + 38, value, size=13, mono=True, anchor="middle")
-        if macro:
+        if macro and macros:
             if text_width(macro, 12, mono=True) < fw - 6:
                 s.text(fx + fw / 2, y + h + 18, macro, size=12, mono=True, anchor="middle")
             else:
                 s.text(fx + fw / 2 + 4, y + h + 8, macro, size=12, mono=True, anchor="end",
                        rotate=True)
                 below = max(below, text_width(macro, 12, mono=True))
-    return y + h + max(below + 14, 30)
+    return y + h + (max(below + 14, 30) if macros else 0)
 
 
 def INK_FOR(macro):
     return GREY_INK if macro is None else "#1a1a1a"
 
 
-def descriptors_07(L):
+def descriptors_07(L, slide=False):
     d = L.d
     kinds = [("section", "L1 entry: section (1 MB)", "bits 1:0 = PMD_TYPE_SECT"),
              ("coarse", "L1 entry: pointer to an L2 table (coarse page table)",
@@ -977,13 +978,16 @@ def descriptors_07(L):
     s = Svg(32 * BIT_W + 60, 10, "Lesson 07: L1 and L2 descriptors, bit by bit",
             "The three descriptor formats piOS uses, each field with its bits and the mmu.h "
             "macro that builds it.", L.source("PMD_TYPE_SECT", "PTE_XN"))
+    s.text_scale = 1.2 if slide else 1.0
     s.text(30, 30, "Lesson 07: the descriptors, bit by bit (mmu.h)", size=18, bold=True)
     y = 100
     for k, title, note in kinds:
-        y = strip(s, 30, y, fields[k], title, note) + 56
+        y = strip(s, 30, y, fields[k], title, note, macros=not slide) + (56 if not slide else 72)
     s.rect(30, y - 40, 18, 14, fill=FILL["fault"], sw=1)
     s.text(56, y - 28, "grey: a bit mmu.h has no macro for (piOS leaves it 0)", size=13)
     s.height = round(y - 10)
+    if slide:
+        s.view = (24, 44, s.width - 30, s.height - 44)
     return s
 
 
@@ -1590,6 +1594,7 @@ PICTURES = {
     "06-pmm": {"bitmap.svg": bitmap_06, "slide-bitmap.svg": bitmap_06_slide},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,
+               "slide-descriptors.svg": lambda L: descriptors_07(L, slide=True),
                "slide-vmmap.svg": lambda L: vmmap_07(L, slide=True),
                "slide-walk.svg": lambda L: walk_07(L, slide=True)},
     "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08,
