@@ -417,7 +417,7 @@ def irq_04(L, slide=False):
             "Three gates, each with its own mask: the UART's IMSC, the interrupt "
             "controller's enable register, the CPU's CPSR.I. Then the IRQ vector.",
             L.source("IRQ_UART0", "IRQ_ENABLE_2", "CPSR_I") + f", lessons/{L.name}/vectors.S")
-    s.text_scale = 1.15 if slide else 1.0
+    s.text_scale = 1.25 if slide else 1.0
     s.text(20, 30, "Lesson 04: three gates between a device and the CPU", size=18, bold=True)
 
     cols = [(20, "the device: UART0 (PL011)", hx(d["UART0_BASE"] - d["PERIPHERAL_BASE"] + phys)),
