@@ -253,7 +253,7 @@ def registers_02_slide(L):
         for b in range(nbits):
             bx = x + (nbits - 1 - b) * cw
             s.rect(bx, y, cw, bh, fill=FILL["fault"], sw=1)
-            s.text(bx + cw / 2, y - 7, str(b + first), size=16, anchor="middle", fill=GREY_INK)
+            s.text(bx + cw / 2, y - 7, str(b + first), size=18, anchor="middle", fill=GREY_INK)
         for hi, lo, label, value in fields:
             fx, fw = x + (nbits - 1 - hi) * cw, (hi - lo + 1) * cw
             s.rect(fx, y, fw, bh, fill=FILL["note"], sw=1.6)
@@ -1574,8 +1574,8 @@ def addrspace_10_slide(L):
                                 (asid_bits - 1, 0, "ASID", "note")):
         fx, fw = rx + (31 - hi) * bw, (hi - lo + 1) * bw
         s.rect(fx, cy, fw, 40, fill=FILL[fill])
-        s.text(fx + 3, cy - 6, str(hi), size=16, fill=GREY_INK)
-        s.text(fx + fw - 3, cy - 6, str(lo), size=16, fill=GREY_INK, anchor="end")
+        s.text(fx + 3, cy - 6, str(hi), size=18, fill=GREY_INK)
+        s.text(fx + fw - 3, cy - 6, str(lo), size=18, fill=GREY_INK, anchor="end")
         s.text(fx + fw / 2, cy + 27, label, size=19, anchor="middle", bold=True)
     s.text(rx, cy + 72, "A switch loads TTBR0 and the ASID:", size=19)
     s.text(rx, cy + 96, "no TLB flush.", size=19)
