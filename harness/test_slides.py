@@ -10,6 +10,11 @@ the counts differ and the test fail.
 
 `make test` installs Node.js, npm and the pinned marp-cli first (setup-host), so a
 missing renderer is a failure here, not a skip.
+
+The decks are also checked for a lecture hall, without a browser: the theme's type
+sizes, every code block's size in its box, every picture's smallest text at the size
+its deck shows it (the section below). `make -C slides png` renders every slide to
+look at.
 """
 
 import pathlib
