@@ -60,8 +60,9 @@ def test_picture_is_readable(picture):
 
 def test_readme_shows_each_picture(pytestconfig):
     """Each lesson's README embeds every picture in its pictures/ folder, with alt
-    text, except the slide-*.svg copies (larger text, cropped), which its slide deck
-    shows; and every image a README or a slide deck names exists."""
+    text, except the slide-*.svg copies (larger text; cropped, or drawn again at the
+    slide's size), which its slide deck shows; and every image a README or a slide
+    deck names exists."""
     root = pytestconfig.pios_root
     for lesson in pytestconfig.pios_lessons:
         readme = lesson.path / "README.md"

@@ -104,6 +104,50 @@ def memory_01(L):
     return s
 
 
+def memory_01_slide(L):
+    """The slide's copy: the kernel's sections, drawn at the slide's own size (1160 px
+    wide, shown 1:1), text 18 px and more; kernel.img's size in the key."""
+    secs = C.sections(L.path / "build" / "kernel.elf")
+    start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
+    low = L.sym("stop") - L.sym("safety_vectors")
+    loaded = [sec for sec in secs if sec[4]]
+    img = max(lma + size for _, size, _, lma, _ in loaded) - min(lma for *_, lma, _ in loaded)
+    assert secs[0][2] == start and L.sym("_start") == start
+
+    s = Svg(1160, 10, "Lesson 01: where the kernel is in memory",
+            "The kernel's sections from 0x8000 up, as the linker placed them: the code and "
+            "constants that kernel.img holds, then .bss and the stack, which it does not.",
+            f"lessons/{L.name}/build/kernel.elf (sections, symbols), common/kernel.ld")
+    x, w, y = 150, 300, 16
+    lx = x + w + 18
+    s.rect(x, y, w, 56, fill=FILL["free"])
+    s.text(x - 10, y + 6, hx(0), size=18, mono=True, anchor="end")
+    s.text(x + w / 2, y + 35, "below the kernel", size=19, anchor="middle")
+    s.text(lx, y + 24, f"{low} bytes of safety vectors (start.S):", size=18)
+    s.text(lx, y + 48, "any exception stops the CPU", size=18)
+    y += 56
+    for name, size, vma, lma, is_loaded in secs:
+        h = 40 if size < 0x100 else 64 if size < 0x1000 else 110
+        s.rect(x, y, w, h, fill=FILL["inimage"] if is_loaded else FILL["noload"])
+        s.text(x - 10, y + 6, hx(vma), size=18, mono=True, anchor="end")
+        s.text(x + 12, y + h / 2 + 7, name, size=19, mono=True, bold=True)
+        s.text(x + w - 12, y + h / 2 + 7, f"{size} bytes" if size < 0x1000 else
+               f"{size // 1024} KB", size=18, anchor="end")
+        s.text(lx, y + h / 2 + 7, SECTION_WHAT.get(name, ""), size=18)
+        y += h
+    s.text(x - 10, y + 6, hx(end), size=18, mono=True, anchor="end")
+    s.text(lx, y + 6, "__kernel_end = svc_stack_top", size=18, mono=True)
+    y += 50
+    for i, (key, what) in enumerate((("inimage", f"in kernel.img ({img} bytes): the "
+                                      "firmware copies it to " + hx(start)),
+                                     ("noload", "NOLOAD: reserved, not in kernel.img"))):
+        yy = y + i * 32
+        s.rect(x - 130, yy - 17, 22, 20, fill=FILL[key], sw=1)
+        s.text(x - 96, yy, what, size=18)
+    s.height = y + 32 + 16
+    return s
+
+
 # ---- lesson 02: the UART's and the GPIO's registers -------------------------------------
 
 def register_comments(path, prefix):
@@ -194,6 +238,65 @@ def registers_02(L):
     s.height = max(left_bottom, y) + 50
     s.rect(20, s.height - 34, 17, 13, fill=FILL["note"], sw=1)
     s.text(45, s.height - 22, "a field piOS reads or writes (board.h names it)", size=13)
+    return s
+
+
+def registers_02_slide(L):
+    """The slide's copy: the bits of the UART registers piOS uses and GPFSEL1's fields
+    for pins 14 and 15, drawn at the slide's own size (1160 px wide, shown 1:1), text
+    16 px and more."""
+    d = L.d
+    cw, bh = 64, 54
+
+    def strip(x, y, nbits, fields, title, first=0):
+        s.text(x, y - 32, title, size=20, bold=True, mono=True)
+        for b in range(nbits):
+            bx = x + (nbits - 1 - b) * cw
+            s.rect(bx, y, cw, bh, fill=FILL["fault"], sw=1)
+            s.text(bx + cw / 2, y - 7, str(b + first), size=18, anchor="middle", fill=GREY_INK)
+        for hi, lo, label, value in fields:
+            fx, fw = x + (nbits - 1 - hi) * cw, (hi - lo + 1) * cw
+            s.rect(fx, y, fw, bh, fill=FILL["note"], sw=1.6)
+            s.text(fx + fw / 2, y + (23 if value is not None else 34), label, size=18,
+                   anchor="middle", bold=True)
+            if value is not None:
+                s.text(fx + fw / 2, y + 46, value, size=18, anchor="middle", mono=True)
+
+    def fld(mask_name, label, value=None):
+        return (*C.field_bits(d[mask_name]), label, value)
+
+    s = Svg(1160, 10, "Lesson 02: the bits of the PL011 UART's and the GPIO's registers",
+            "The bits of the flag, line control, control and data registers piOS uses, and "
+            "GPIO pins 14 and 15 set to ALT0 (TXD0, RXD0) in GPFSEL1.", "common/board.h")
+    r1, r2, r3 = 56, 196, 336
+    strip(20, r1, 8, [fld("UART_FR_BUSY", "BUSY"), fld("UART_FR_RXFE", "RXFE"),
+                      fld("UART_FR_TXFF", "TXFF"), fld("UART_FR_RXFF", "RXFF"),
+                      fld("UART_FR_TXFE", "TXFE")], "UART0_FR: flags")
+    hi, lo = C.field_bits(d["UART_LCRH_WLEN_8"])
+    wlen = format(d["UART_LCRH_WLEN_8"] >> lo, f"0{hi - lo + 1}b")
+    strip(620, r1, 8, [fld("UART_LCRH_FEN", "FEN"),
+                       fld("UART_LCRH_WLEN_8", "WLEN", f"{wlen}: 8 bits")], "UART0_LCRH")
+    strip(20, r2, 10, [fld("UART_CR_UARTEN", "EN"), fld("UART_CR_TXE", "TXE"),
+                       fld("UART_CR_RXE", "RXE")], "UART0_CR: control")
+    strip(20, r3, 12, [fld("UART_DR_ERROR_MASK", "errors"),
+                       fld("UART_DR_DATA_MASK", "data byte")], "UART0_DR: data")
+    # GPIO: the function-select fields of the UART's pins.
+    fsel_bits, per = d["GPIO_FSEL_BITS"], d["GPIO_PINS_PER_FSEL"]
+    pins = [(d["GPIO_UART0_TXD"], "TXD0"), (d["GPIO_UART0_RXD"], "RXD0")]
+    reg = pins[0][0] // per
+    assert all(p // per == reg for p, _ in pins)
+    alt0 = format(d["GPIO_FUNC_ALT0"], f"0{fsel_bits}b")
+    fields = [((p % per) * fsel_bits + fsel_bits - 1, (p % per) * fsel_bits,
+               f"pin {p}: {fn}", alt0) for p, fn in pins]
+    lo = min(f[1] for f in fields)
+    gx = 1140 - 2 * fsel_bits * cw
+    strip(gx, r2, 2 * fsel_bits, [(hi - lo, l - lo, label, v) for hi, l, label, v in fields],
+          f"GPFSEL{reg}: bits {fields[-1][0]}:{lo}", first=lo)
+    s.text(gx, r2 + bh + 34, f"ALT0 = {alt0}: {fsel_bits} bits a pin,", size=18)
+    s.text(gx, r2 + bh + 58, f"{per} pins a register", size=18)
+    s.rect(830, r3 + 16, 22, 20, fill=FILL["note"], sw=1.6)
+    s.text(864, r3 + 33, "a field board.h names", size=18)
+    s.height = r3 + bh + 16
     return s
 
 
@@ -314,7 +417,7 @@ def irq_04(L, slide=False):
             "Three gates, each with its own mask: the UART's IMSC, the interrupt "
             "controller's enable register, the CPU's CPSR.I. Then the IRQ vector.",
             L.source("IRQ_UART0", "IRQ_ENABLE_2", "CPSR_I") + f", lessons/{L.name}/vectors.S")
-    s.text_scale = 1.15 if slide else 1.0
+    s.text_scale = 1.25 if slide else 1.0
     s.text(20, 30, "Lesson 04: three gates between a device and the CPU", size=18, bold=True)
 
     cols = [(20, "the device: UART0 (PL011)", hx(d["UART0_BASE"] - d["PERIPHERAL_BASE"] + phys)),
@@ -557,6 +660,63 @@ def bitmap_06(L):
     return s
 
 
+def bitmap_06_slide(L):
+    """The slide's copy: physical memory and what a frame's two bits mean, drawn at
+    the slide's own size (1160 px wide, shown 1:1), text 18 px and more."""
+    d = L.d
+    page = d["PAGE_SIZE"]
+    start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
+    nres = (end + page - 1) // page                     # pmm_reserve(0, __kernel_end)
+    pphys, psize = d["PERIPHERAL_PHYS"], d["PERIPHERAL_SIZE"]
+
+    s = Svg(1160, 10, "Lesson 06: physical memory and a frame's two bits",
+            "Physical memory from 0: frame 0, the kernel, free RAM up to where the firmware "
+            "says the ARM's memory ends, the GPU's memory, the peripherals; and what the "
+            "used and reserved bits of a frame mean.",
+            L.source("PAGE_SIZE", "PERIPHERAL_PHYS", elf=True))
+    x, w, y = 150, 340, 16
+    rows = [(0, 44, "reserved", "frame 0: vectors, boot data"),
+            (page, 44, "reserved", "below the load address"),
+            (start, 64, "reserved", "kernel, with both bitmaps"),
+            (end, 120, "free", "free RAM: frames to hand out"),
+            (None, 60, "gpu", "the GPU's memory"),
+            (pphys, 50, "gpu", "peripherals: not RAM")]
+    top = y
+    for lo, h, fill, label in rows:
+        s.rect(x, y, w, h, fill=FILL[fill])
+        s.text(x + w / 2, y + h / 2 + 7, label, size=19, anchor="middle")
+        if lo is not None:
+            s.text(x - 10, y + 6, hx(lo), size=18, mono=True, anchor="end")
+        else:
+            s.text(x + w + 14, y - 18, "the ARM's RAM ends", size=18)
+            s.text(x + w + 14, y + 6, "where the firmware says", size=18)
+            s.text(x + w + 14, y + 30, "(MBOX_TAG_GET_ARM_MEMORY)", size=18, mono=True)
+        y += h
+        if lo == start:
+            res_bottom = y
+    s.text(x - 10, y + 6, hx(pphys + psize), size=18, mono=True, anchor="end")
+    s.path([(x + w + 4, top + 2), (x + w + 16, top + 2), (x + w + 16, res_bottom - 2),
+            (x + w + 4, res_bottom - 2)], sw=2.5)
+    s.text(x + w + 28, top + 40, f"reserved at boot: {nres} frames", size=19, bold=True)
+    s.text(x + w + 28, top + 66, "pmm_reserve(0, __kernel_end)", size=18, mono=True)
+
+    # What a frame's two bits mean.
+    tx, ty = 820, res_bottom + 40
+    s.text(tx, ty, "a frame's two bits", size=19, bold=True)
+    s.text(tx + 14, ty + 34, "used", size=18, mono=True)
+    s.text(tx + 90, ty + 34, "reserved", size=18, mono=True)
+    states = [("0", "0", "free", "free"), ("1", "0", "allocated", "allocated"),
+              ("1", "1", "reserved", "reserved"), ("0", "1", "never", "free")]
+    for i, (u, r, what, fill) in enumerate(states):
+        yy = ty + 46 + i * 38
+        s.rect(tx, yy, 320, 38, fill=FILL[fill], sw=1)
+        s.text(tx + 30, yy + 26, u, size=19, mono=True)
+        s.text(tx + 124, yy + 26, r, size=19, mono=True)
+        s.text(tx + 200, yy + 26, what, size=19)
+    s.height = max(y + 6, ty + 46 + 4 * 38) + 16
+    return s
+
+
 # ---- lesson 07: the virtual memory map --------------------------------------------
 
 def vmmap_07(L, slide=False):
@@ -775,8 +935,9 @@ def descriptor_fields(d, kind):
     return sorted(f, reverse=True)
 
 
-def strip(s, x, y, fields, title, note):
-    """One descriptor: bit numbers above, fields in the bar, macros below."""
+def strip(s, x, y, fields, title, note, macros=True):
+    """One descriptor: bit numbers above, fields in the bar, macros below (unless
+    macros is False: a slide's copy, where the deck shows the macros as code)."""
     h = 46
     s.text(x, y - 34, title, size=15, bold=True)
     s.text(x + 32 * BIT_W, y - 34, note, size=13, anchor="end", fill=GREY_INK)
@@ -788,26 +949,26 @@ def strip(s, x, y, fields, title, note):
         s.text(fx + 3, y - 6, str(hi), size=12, fill=GREY_INK)
         if hi != lo:
             s.text(fx + fw - 3, y - 6, str(lo), size=12, anchor="end", fill=GREY_INK)
-        label_size = 14 if text_width(label, 14) < fw - 4 else 12
+        label_size = 14 if text_width(label, 14 * s.text_scale) < fw - 4 else 12
         s.text(fx + fw / 2, y + (20 if value else 29), label, size=label_size, anchor="middle",
                fill=INK_FOR(macro))
         if value:
             s.text(fx + fw / 2, y + 38, value, size=13, mono=True, anchor="middle")
-        if macro:
+        if macro and macros:
             if text_width(macro, 12, mono=True) < fw - 6:
                 s.text(fx + fw / 2, y + h + 18, macro, size=12, mono=True, anchor="middle")
             else:
                 s.text(fx + fw / 2 + 4, y + h + 8, macro, size=12, mono=True, anchor="end",
                        rotate=True)
                 below = max(below, text_width(macro, 12, mono=True))
-    return y + h + max(below + 14, 30)
+    return y + h + (max(below + 14, 30) if macros else 0)
 
 
 def INK_FOR(macro):
     return GREY_INK if macro is None else "#1a1a1a"
 
 
-def descriptors_07(L):
+def descriptors_07(L, slide=False):
     d = L.d
     kinds = [("section", "L1 entry: section (1 MB)", "bits 1:0 = PMD_TYPE_SECT"),
              ("coarse", "L1 entry: pointer to an L2 table (coarse page table)",
@@ -817,13 +978,16 @@ def descriptors_07(L):
     s = Svg(32 * BIT_W + 60, 10, "Lesson 07: L1 and L2 descriptors, bit by bit",
             "The three descriptor formats piOS uses, each field with its bits and the mmu.h "
             "macro that builds it.", L.source("PMD_TYPE_SECT", "PTE_XN"))
+    s.text_scale = 1.2 if slide else 1.0
     s.text(30, 30, "Lesson 07: the descriptors, bit by bit (mmu.h)", size=18, bold=True)
     y = 100
     for k, title, note in kinds:
-        y = strip(s, 30, y, fields[k], title, note) + 56
+        y = strip(s, 30, y, fields[k], title, note, macros=not slide) + (56 if not slide else 72)
     s.rect(30, y - 40, 18, 14, fill=FILL["fault"], sw=1)
     s.text(56, y - 28, "grey: a bit mmu.h has no macro for (piOS leaves it 0)", size=13)
     s.height = round(y - 10)
+    if slide:
+        s.view = (24, 44, s.width - 30, s.height - 44)
     return s
 
 
@@ -1338,17 +1502,99 @@ def addrspace_10(L):
     return s
 
 
+def addrspace_10_slide(L):
+    """The slide's copy: one process's address space, drawn at the slide's own size
+    (1160 px wide, shown 1:1), text 18 px and more."""
+    d = L.d
+    page = d["PAGE_SIZE"]
+    top, stack_top = d["USER_TOP"], d["USER_STACK_TOP"]
+    stack_low = stack_top - d["USER_STACK_PAGES"] * page
+    text = user_link_address(L.path)
+    kb, vmm = d["KERNEL_BASE"], d["VMM_BASE"]
+    win, win_size = d["USER_L1_WINDOW"], d["USER_L1_WINDOW_SIZE"]
+    pb, psize, fixed = d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], d["FIXED_L2_BASE"]
+    assert top == kb == 1 << (32 - d["TTBCR_N_2GB"])
+    asid_bits = d["ASID_MAX"].bit_length()
+    user_l1 = d["L1_USER_ENTRIES"] * 4
+    kernel_l1 = d["L1_ENTRIES"] * 4
+
+    s = Svg(1160, 10, "Lesson 10: a process's address space, TTBR0, TTBR1 and the ASID",
+            "The kernel half above 0x80000000 through TTBR1, the same in every process; the "
+            "user half through the process's own L1 table in TTBR0, its pages tagged with "
+            "the ASID in CONTEXTIDR.",
+            L.source("USER_TOP", "ASID_MAX", "L1_USER_ENTRIES", "KERNEL_BASE") +
+            f", lessons/{L.name}/user/user.ld")
+    x, w, y = 150, 370, 16
+    rows = [(fixed, "fixed L2: scratch pages, vectors", 34, "tables"),
+            (pb, "peripherals", 34, "device"),
+            (win, "processes' L1 tables (window)", 34, "tables"),
+            (vmm, "kernel heap, VMM mappings", 34, "data"),
+            (kb, "kernel image", 34, "image"),
+            (stack_top, "not mapped", 30, "fault"),
+            (stack_low, f"stack, {d['USER_STACK_PAGES']} pages", 40, "user"),
+            (None, "not mapped", 44, "fault"),
+            (None, "heap (sbrk)", 34, "user"),
+            (None, "data, bss: RW, XN", 34, "user"),
+            (text, "text, rodata: RO", 34, "user"),
+            (0, "page 0 up: NULL faults", 30, "fault")]
+    s.text(x - 10, y + 6, hx((1 << 32) - 1), size=18, mono=True, anchor="end")
+    for start, label, h, fill in rows:
+        s.rect(x, y, w, h, fill=FILL[fill])
+        s.text(x + w / 2, y + h / 2 + 7, label, size=19, anchor="middle")
+        if start is not None:
+            s.text(x - 10, y + h + 6, hx(start), size=18, mono=True, anchor="end")
+        y += h
+        if start == kb:
+            split = y
+    bottom = y
+    s.line(x, split, x + w + 30, split, sw=3, stroke="#c7053d")
+    s.text(x + w + 36, split + 7, "VA bit 31: TTBR1 above, TTBR0 below", size=19,
+           fill="#c7053d", bold=True)
+    s.text(x + w + 36, split + 31, f"(TTBCR.N = {d['TTBCR_N_2GB']})", size=18,
+           fill=GREY_INK)
+
+    rx, rw = x + w + 70, 120
+    for name, lines, lo, hi in (
+            ("TTBR1", [f"kernel_l1: {kernel_l1 // 1024} KB,", "the same for every process",
+                       "global pages"], 16, split),
+            ("TTBR0", [f"this process's L1: {user_l1 // 1024} KB", "non-global pages (nG),",
+                       "tagged with its ASID"], split, bottom)):
+        cy = (lo + hi) / 2 if name == "TTBR1" else lo + 76
+        s.rect(rx, cy - 26, rw, 52, fill=FILL["reg"])
+        s.text(rx + rw / 2, cy + 8, name, size=22, bold=True, anchor="middle")
+        s.line(rx, cy, x + w + 4, cy, arrow=True, sw=2)
+        for i, line in enumerate(lines):
+            s.text(rx + rw + 16, cy - 18 + i * 24, line, size=19)
+
+    # CONTEXTIDR: the pid above the ASID.
+    cy = split + 190
+    s.text(rx, cy - 34, "CONTEXTIDR", size=20, bold=True, mono=True)
+    bw = 15
+    for hi, lo, label, fill in ((31, asid_bits, "PROCID: pid", "reg"),
+                                (asid_bits - 1, 0, "ASID", "note")):
+        fx, fw = rx + (31 - hi) * bw, (hi - lo + 1) * bw
+        s.rect(fx, cy, fw, 40, fill=FILL[fill])
+        s.text(fx + 3, cy - 6, str(hi), size=18, fill=GREY_INK)
+        s.text(fx + fw - 3, cy - 6, str(lo), size=18, fill=GREY_INK, anchor="end")
+        s.text(fx + fw / 2, cy + 27, label, size=19, anchor="middle", bold=True)
+    s.text(rx, cy + 72, "A switch loads TTBR0 and the ASID:", size=19)
+    s.text(rx, cy + 96, "no TLB flush.", size=19)
+    s.height = max(bottom, cy + 96) + 16
+    return s
+
+
 PICTURES = {
-    "02-uart": {"registers.svg": registers_02},
-    "01-boot": {"memory.svg": memory_01},
+    "02-uart": {"registers.svg": registers_02, "slide-registers.svg": registers_02_slide},
+    "01-boot": {"memory.svg": memory_01, "slide-memory.svg": memory_01_slide},
     "03-exceptions": {"vectors.svg": vectors_03,
                       "slide-vectors.svg": lambda L: vectors_03(L, slide=True)},
     "04-irq": {"irq.svg": irq_04, "slide-irq.svg": lambda L: irq_04(L, slide=True)},
     "05-timer": {"compare.svg": timer_05,
                  "slide-compare.svg": lambda L: timer_05(L, slide=True)},
-    "06-pmm": {"bitmap.svg": bitmap_06},
+    "06-pmm": {"bitmap.svg": bitmap_06, "slide-bitmap.svg": bitmap_06_slide},
     "07-mmu": {"vmmap.svg": vmmap_07, "kernel-image.svg": kernel_image_07,
                "walk.svg": walk_07, "descriptors.svg": descriptors_07,
+               "slide-descriptors.svg": lambda L: descriptors_07(L, slide=True),
                "slide-vmmap.svg": lambda L: vmmap_07(L, slide=True),
                "slide-walk.svg": lambda L: walk_07(L, slide=True)},
     "08-vmm": {"scratch.svg": scratch_08, "l2-frames.svg": l2_frames_08,
@@ -1356,7 +1602,8 @@ PICTURES = {
                "slide-l2-frames.svg": lambda L: l2_frames_08(L, slide=True)},
     "09-scheduler": {"switch-frames.svg": switch_frames_09,
                      "slide-switch-frames.svg": lambda L: switch_frames_09(L, slide=True)},
-    "10-processes": {"address-space.svg": addrspace_10},
+    "10-processes": {"address-space.svg": addrspace_10,
+                     "slide-address-space.svg": addrspace_10_slide},
 }
 
 
