@@ -233,21 +233,18 @@ static void as_free(struct proc *p)
 /*
  * TPIDRURW, the thread ID register, is one that user mode may write and read
  * (mcr/mrc p15, 0, rX, c13, c0, 2): a program's own, like its r0-r15. It holds one
- * process's value at a time, so it goes with the process: saved into the process
- * that had it (tls_owner, if that pid still owns the slot), then the next one's
- * loaded, 0 for a kernel thread. Without this, one process reads what another left
- * there (Linux had the same leak: CVE-2014-9870).
+ * process's value at a time, so it goes with the process: saved into the one that
+ * had it, then the next one's loaded, 0 for a kernel thread. Without this, one
+ * process reads what another left there (Linux had the same leak: CVE-2014-9870).
+ * The one that had it is `running`, the process leaving the CPU: its slot cannot be
+ * free and reused yet (proc_exit() switches off it first, and any other thread
+ * that could reuse it runs only after this switch).
  */
-static struct proc *tls_owner;
-static int tls_owner_pid;
-
-static void switch_tpidrurw(struct proc *next)
+static void switch_tpidrurw(struct proc *prev, struct proc *next)
 {
-    if (tls_owner && tls_owner->pid == tls_owner_pid && tls_owner->state != P_FREE)
-        tls_owner->tpidrurw = read_tpidrurw();
+    if (prev)
+        prev->tpidrurw = read_tpidrurw();
     write_tpidrurw(next ? next->tpidrurw : 0);
-    tls_owner = next;
-    tls_owner_pid = next ? next->pid : 0;
 }
 
 void proc_switch_mm(struct thread *t)
@@ -255,7 +252,7 @@ void proc_switch_mm(struct thread *t)
     struct proc *p = t->proc;
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
 
-    switch_tpidrurw(p);                 /* (not the address space: a register) */
+    switch_tpidrurw(running, p);        /* (not the address space: a register) */
     running = p;                        /* proc_current() from now on */
 
 /* BEGIN SOLUTION proc_switch_mm */
