@@ -185,14 +185,18 @@ static u32 map_fresh(struct proc *p, u32 va, u32 flags)
 static int as_create(struct proc *p, int asid)
 {
     u32 slot = (u32)(p - procs), va = USER_L1_WINDOW + slot * 2 * PAGE_SIZE, s;
-    u32 pa;
+    u32 pa, live_size = VMM_MEGABYTES(USER_BASE, USER_TOP) * sizeof(u16);
+    u16 *live = kmalloc(live_size);     /* its tables' live entries (vmm.c) */
 
     s = irq_save();
-    pa = pmm_alloc_run(2, 2 * PAGE_SIZE);          /* TTBR0 wants 8 KB alignment */
+    pa = live ? pmm_alloc_run(2, 2 * PAGE_SIZE) : 0;   /* TTBR0 wants 8 KB alignment */
     irq_restore(s);
 
-    if (!pa)
+    if (!pa) {
+        kfree(live);
         return -ENOMEM;
+    }
+    memset(live, 0, live_size);
     vmm_write_phys(pa, zero_page, PAGE_SIZE);
     vmm_write_phys(pa + PAGE_SIZE, zero_page, PAGE_SIZE);
     if (vmm_map(&kernel_as, va, pa, VM_WRITE) || vmm_map(&kernel_as, va + PAGE_SIZE,
@@ -201,9 +205,10 @@ static int as_create(struct proc *p, int asid)
         s = irq_save();
         pmm_free_run(pa, 2);
         irq_restore(s);
+        kfree(live);
         return -ENOMEM;
     }
-    p->as = (struct addr_space){ (u32 *)va, USER_BASE, USER_TOP, 0, (u32)asid };
+    p->as = (struct addr_space){ (u32 *)va, USER_BASE, USER_TOP, 0, (u32)asid, live };
     p->l1_pa = pa;
     return 0;
 }
@@ -213,6 +218,7 @@ static void as_free(struct proc *p)
     u32 va = (u32)(uintptr_t)p->as.l1;
 
     vmm_destroy(&p->as);
+    kfree(p->as.l2_live);
     tlb_invalidate_asid(p->as.asid);    /* all its pages at once */
     vmm_unmap(&kernel_as, va, NULL);
     vmm_unmap(&kernel_as, va + PAGE_SIZE, NULL);
