@@ -185,14 +185,18 @@ static u32 map_fresh(struct proc *p, u32 va, u32 flags)
 static int as_create(struct proc *p, int asid)
 {
     u32 slot = (u32)(p - procs), va = USER_L1_WINDOW + slot * 2 * PAGE_SIZE, s;
-    u32 pa;
+    u32 pa, live_size = VMM_MEGABYTES(USER_BASE, USER_TOP) * sizeof(u16);
+    u16 *live = kmalloc(live_size);     /* its tables' live entries (vmm.c) */
 
     s = irq_save();
-    pa = pmm_alloc_run(2, 2 * PAGE_SIZE);          /* TTBR0 wants 8 KB alignment */
+    pa = live ? pmm_alloc_run(2, 2 * PAGE_SIZE) : 0;   /* TTBR0 wants 8 KB alignment */
     irq_restore(s);
 
-    if (!pa)
+    if (!pa) {
+        kfree(live);
         return -ENOMEM;
+    }
+    memset(live, 0, live_size);
     vmm_write_phys(pa, zero_page, PAGE_SIZE);
     vmm_write_phys(pa + PAGE_SIZE, zero_page, PAGE_SIZE);
     if (vmm_map(&kernel_as, va, pa, VM_WRITE) || vmm_map(&kernel_as, va + PAGE_SIZE,
@@ -201,9 +205,10 @@ static int as_create(struct proc *p, int asid)
         s = irq_save();
         pmm_free_run(pa, 2);
         irq_restore(s);
+        kfree(live);
         return -ENOMEM;
     }
-    p->as = (struct addr_space){ (u32 *)va, USER_BASE, USER_TOP, 0, (u32)asid };
+    p->as = (struct addr_space){ (u32 *)va, USER_BASE, USER_TOP, 0, (u32)asid, live };
     p->l1_pa = pa;
     return 0;
 }
@@ -213,6 +218,7 @@ static void as_free(struct proc *p)
     u32 va = (u32)(uintptr_t)p->as.l1;
 
     vmm_destroy(&p->as);
+    kfree(p->as.l2_live);
     tlb_invalidate_asid(p->as.asid);    /* all its pages at once */
     vmm_unmap(&kernel_as, va, NULL);
     vmm_unmap(&kernel_as, va + PAGE_SIZE, NULL);
@@ -233,21 +239,18 @@ static void as_free(struct proc *p)
 /*
  * TPIDRURW, the thread ID register, is one that user mode may write and read
  * (mcr/mrc p15, 0, rX, c13, c0, 2): a program's own, like its r0-r15. It holds one
- * process's value at a time, so it goes with the process: saved into the process
- * that had it (tls_owner, if that pid still owns the slot), then the next one's
- * loaded, 0 for a kernel thread. Without this, one process reads what another left
- * there (Linux had the same leak: CVE-2014-9870).
+ * process's value at a time, so it goes with the process: saved into the one that
+ * had it, then the next one's loaded, 0 for a kernel thread. Without this, one
+ * process reads what another left there (Linux had the same leak: CVE-2014-9870).
+ * The one that had it is `running`, the process leaving the CPU: its slot cannot be
+ * free and reused yet (proc_exit() switches off it first, and any other thread
+ * that could reuse it runs only after this switch).
  */
-static struct proc *tls_owner;
-static int tls_owner_pid;
-
-static void switch_tpidrurw(struct proc *next)
+static void switch_tpidrurw(struct proc *prev, struct proc *next)
 {
-    if (tls_owner && tls_owner->pid == tls_owner_pid && tls_owner->state != P_FREE)
-        tls_owner->tpidrurw = read_tpidrurw();
+    if (prev)
+        prev->tpidrurw = read_tpidrurw();
     write_tpidrurw(next ? next->tpidrurw : 0);
-    tls_owner = next;
-    tls_owner_pid = next ? next->pid : 0;
 }
 
 void proc_switch_mm(struct thread *t)
@@ -255,7 +258,7 @@ void proc_switch_mm(struct thread *t)
     struct proc *p = t->proc;
     u32 ttbr0 = p ? p->l1_pa : KERNEL_VIRT_TO_PHYS(user_l1);
 
-    switch_tpidrurw(p);                 /* (not the address space: a register) */
+    switch_tpidrurw(running, p);        /* (not the address space: a register) */
     running = p;                        /* proc_current() from now on */
 
 /* BEGIN SOLUTION proc_switch_mm */

@@ -1,10 +1,14 @@
 /*
  * sched.c - kernel threads, round robin, preemption from the timer tick.
  *
- * The threads live in a fixed table; "the run queue" is the table itself, walked
- * round-robin from the current thread: the next READY thread after it runs next.
- * Thread 0 is the boot thread (it runs the shell); thread 1 is the idle thread,
- * which runs only when nobody else can and waits in WFI.
+ * The threads live in a fixed table. Lesson 09 walked the table round robin from
+ * the current thread to find the next READY one, up to 16 slots a switch; here the
+ * READY threads wait in a run queue, a FIFO linked through run_next: a thread joins
+ * its tail when it becomes READY (make_ready) or when its turn ends while it can
+ * still run, and the head runs next. Choosing costs the same whatever the table
+ * holds (README, "What it costs"). Thread 0 is the boot thread (it runs the
+ * shell); thread 1 is the idle thread, which is never queued: it runs only when
+ * the queue is empty, and waits in WFI.
  *
  * Everything that looks at or changes thread states runs with IRQs masked: the
  * timer and UART interrupts change them too (sleepers wake, input arrives).
@@ -21,6 +25,7 @@ extern void cpu_switch(u32 *old_sp, u32 new_sp);   /* switch.S */
 
 static struct thread threads[THREADS_MAX];
 static struct thread *current, *idle;
+static struct thread *runq_head, *runq_tail;    /* READY threads, oldest first */
 static volatile int need_resched;
 static int slice_left;
 static int running;
@@ -35,22 +40,41 @@ int sched_running(void)
     return running;
 }
 
-/* The next thread to run: the first READY one after the current, round robin;
- * the current one again if it can still run and nobody else wants to; else idle. */
+/* To the tail of the run queue. */
+static void runq_append(struct thread *t)
+{
+    t->run_next = NULL;
+    if (runq_head)
+        runq_tail->run_next = t;
+    else
+        runq_head = t;
+    runq_tail = t;
+}
+
+/* t becomes READY: it queues, unless it is the current thread (woken before it
+ * got off the CPU: a zero sleep), which pick_next() queues when its turn ends, or
+ * idle, which never queues. IRQs masked. */
+static void make_ready(struct thread *t)
+{
+    t->state = T_READY;
+    if (t != current && t != idle)
+        runq_append(t);
+}
+
+/* The next thread to run: the head of the run queue, after the current thread, if
+ * it can still run, has gone to its tail (round robin: it is the current one again
+ * only if nobody else is READY); idle if the queue is empty. */
 static struct thread *pick_next(void)
 {
-/* BEGIN SOLUTION pick_next */
-    int me = (int)(current - threads);
+    struct thread *t;
 
-    for (int i = 1; i <= THREADS_MAX; i++) {
-        struct thread *t = &threads[(me + i) % THREADS_MAX];
-        if (t->state == T_READY && t != idle)
-            return t;
-    }
-    if (current->state == T_RUNNING && current != idle)
-        return current;
-    return idle;
-/* END SOLUTION */
+    if ((current->state == T_RUNNING || current->state == T_READY) && current != idle)
+        runq_append(current);
+    t = runq_head;
+    if (!t)
+        return idle;
+    runq_head = t->run_next;
+    return t;
 }
 
 /* Switch to the thread pick_next() chooses. IRQs must be masked. Returns when
@@ -118,7 +142,7 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
         irq_restore(s);
         return -1;
     }
-    *t = (struct thread){ .id = (int)(t - threads), .state = T_READY, .stack = t->stack,
+    *t = (struct thread){ .id = (int)(t - threads), .stack = t->stack,
                           .entry = entry, .arg = arg };
     strlcpy(t->name, name, THREAD_NAME_MAX);
 /* BEGIN SOLUTION thread_create */
@@ -131,6 +155,7 @@ int thread_create(const char *name, void (*entry)(void *arg), void *arg)
         *--sp = 0;                                   /* r11 .. r4 */
     t->sp = (u32)(uintptr_t)sp;
 /* END SOLUTION */
+    make_ready(t);                      /* (its state was T_UNUSED until now) */
     irq_restore(s);
     return t->id;
 }
@@ -148,7 +173,7 @@ static void wake_sleeper(struct timer *timer, void *arg)
     struct thread *t = arg;
     (void)timer;
     if (t->state == T_SLEEPING) {
-        t->state = T_READY;
+        make_ready(t);
         need_resched = 1;               /* let it run soon, not after a whole slice */
     }
 }
@@ -187,7 +212,7 @@ void wake_all(struct waitq *wq)
         next = t->wait_next;
         t->wait_next = NULL;
         if (t->state == T_BLOCKED) {
-            t->state = T_READY;
+            make_ready(t);
             t->waiting_on = NULL;
             need_resched = 1;
         }
@@ -204,7 +229,7 @@ void thread_interrupt(struct thread *t)
     u32 s = irq_save();
     if (t->state == T_SLEEPING) {
         timer_stop(&t->timer);
-        t->state = T_READY;
+        make_ready(t);
     } else if (t->state == T_BLOCKED && t->waiting_on) {
         struct thread **pp = &t->waiting_on->first;     /* out of its queue */
         while (*pp && *pp != t)
@@ -213,7 +238,7 @@ void thread_interrupt(struct thread *t)
             *pp = t->wait_next;
         t->wait_next = NULL;
         t->waiting_on = NULL;
-        t->state = T_READY;
+        make_ready(t);
     }
     need_resched = 1;
     irq_restore(s);
@@ -278,6 +303,7 @@ void sched_init(void)
     strlcpy(boot->name, "shell", THREAD_NAME_MAX);
     current = boot;
     idle = &threads[thread_create("idle", idle_loop, NULL)];
+    runq_head = NULL;                   /* (it queued before it was known as idle) */
     slice_left = SLICE_TICKS;
     running = 1;
 }

@@ -30,6 +30,7 @@ struct thread {
     void *arg;
     struct timer timer;             /* wakes it from thread_sleep_us */
     struct thread *wait_next;       /* in a wait queue */
+    struct thread *run_next;        /* in the run queue, while READY (sched.c) */
     struct waitq *waiting_on;       /* the queue it is in, while T_BLOCKED */
     struct proc *proc;              /* the user process it runs, or NULL */
 };

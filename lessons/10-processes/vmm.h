@@ -33,7 +33,11 @@ struct addr_space {
     u32 lo, hi;             /* mappable range [lo, hi) */
     u32 l2_tables;          /* L2 tables it owns */
     u32 asid;               /* a process's ASID (its TLB entries are tagged); 0: kernel */
+    u16 *l2_live;           /* per megabyte of [lo, hi): its L2 table's live entries */
 };
+
+/* How many counts l2_live holds for the range [lo, hi): one a megabyte. */
+#define VMM_MEGABYTES(lo, hi)   (L1_INDEX((hi) - 1) - L1_INDEX(lo) + 1)
 
 extern struct addr_space kernel_as;
 

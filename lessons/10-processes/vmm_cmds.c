@@ -174,7 +174,7 @@ static int cmd_walk(int argc, char **argv, const char *args)
         kprintf("usage: walk VA\n");
         return -1;
     }
-    vmm_translate(va < KERNEL_BASE ? &(struct addr_space){ user_l1, 0, 0, 0, 0 } : &kernel_as,
+    vmm_translate(va < KERNEL_BASE ? &(struct addr_space){ .l1 = user_l1 } : &kernel_as,
                   va, &w);
     kprintf("L1[0x%03x] = 0x%08x: ", w.l1_index, w.l1_entry);
     if ((w.l1_entry & PMD_TYPE_MASK) == PMD_TYPE_SECT)
