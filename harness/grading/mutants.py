@@ -604,8 +604,8 @@ MUTANTS += [
            why="off by one: the argument strings copied without their NUL, so each runs "
                "into the next"),
     Mutant("switch-mm-to-prev", "10-processes", "sched.c",
-           find="        proc_switch_mm(next);           /* its address space (lesson 10) */\n",
-           replace="        proc_switch_mm(prev);           /* its address space (lesson 10) */\n",
+           find="        switch_mm(next);                /* its address space (lesson 10) */\n",
+           replace="        switch_mm(prev);                /* its address space (lesson 10) */\n",
            catches=["test_10_processes.py::test_two_processes_interleave"],
            why="the address space of the thread being left loaded, not the next one's: "
                "a process runs in another's memory"),

@@ -547,6 +547,7 @@ void proc_init(void)
      * instruction is then undefined, and kills only the process. */
     write_cpacr(0);
     isb();
+    sched_set_switch_mm(proc_switch_mm);
 }
 
 const struct proc *proc_slot(int i)

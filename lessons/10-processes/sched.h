@@ -79,6 +79,11 @@ int sched_bench_yield(u32 n);
 void sched_snapshot(struct thread out[THREADS_MAX]);
 enum thread_state thread_state(int id);
 
+/* Lesson 10: fn loads a thread's address space; schedule() calls it, with IRQs
+ * masked and before cpu_switch(), whenever the next or the previous thread runs a
+ * process. proc_init() registers proc_switch_mm(). */
+void sched_set_switch_mm(void (*fn)(struct thread *next));
+
 /* From the timer tick, and on the way out of every IRQ. */
 void sched_tick(void);
 void sched_irq_exit(void);
