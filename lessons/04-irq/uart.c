@@ -8,7 +8,6 @@
 #include "board.h"
 #include "gpio.h"
 #include "irq.h"
-#include "kprintf.h"
 #include "kstring.h"
 #include "mbox.h"
 #include "mmio.h"
