@@ -229,14 +229,6 @@ static void as_free(struct proc *p)
 }
 
 /*
- * Load the address space the scheduler is about to run. TTBR0 and the ASID must
- * change together: a translation walked with the new table but cached under the
- * old ASID would be found later by the old process. So: first ASID 0, which no
- * process uses, then the table, then the new ASID [ARM ARM B4.10.2]. No TLB flush:
- * the ASIDs keep the two processes' entries apart. (QEMU flushes its whole TLB on
- * every CONTEXTIDR write, so it would not show a mistake here.)
- */
-/*
  * TPIDRURW, the thread ID register, is one that user mode may write and read
  * (mcr/mrc p15, 0, rX, c13, c0, 2): a program's own, like its r0-r15. It holds one
  * process's value at a time, so it goes with the process: saved into the one that
@@ -253,6 +245,14 @@ static void switch_tpidrurw(struct proc *prev, struct proc *next)
     write_tpidrurw(next ? next->tpidrurw : 0);
 }
 
+/*
+ * Load the address space the scheduler is about to run. TTBR0 and the ASID must
+ * change together: a translation walked with the new table but cached under the
+ * old ASID would be found later by the old process. So: first ASID 0, which no
+ * process uses, then the table, then the new ASID [ARM ARM B4.10.2]. No TLB flush:
+ * the ASIDs keep the two processes' entries apart. (QEMU flushes its whole TLB on
+ * every CONTEXTIDR write, so it would not show a mistake here.)
+ */
 void proc_switch_mm(struct thread *t)
 {
     struct proc *p = t->proc;
