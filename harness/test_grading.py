@@ -87,6 +87,8 @@ def test_kernel_that_never_reaches_its_prompt(how, tmp_path):
 
 
 def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
+    """The spinning `sleep` fails on its CPU budget, long before its wall-clock
+    timeout; the test that never types that command keeps its points."""
     sub = copy_lesson(TIMER, tmp_path / "s")
     edit(sub / "timer.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    if (ms > 3000)\n        for (;;)\n            ;\n"
@@ -95,9 +97,77 @@ def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
         str(HARNESS / "test_05_timer.py::test_sleep_waits_in_wfi"),
         str(HARNESS / "test_05_timer.py::test_uptime_is_monotonic_and_counts_ticks")])
     tests = by_test(r)
-    assert tests["test_05_timer::test_sleep_waits_in_wfi"]["score"] == 0
-    assert "nothing matched" in tests["test_05_timer::test_sleep_waits_in_wfi"]["output"]
+    hung = tests["test_05_timer::test_sleep_waits_in_wfi"]
+    assert hung["score"] == 0
+    assert "nothing matched while the kernel ran for" in hung["output"], hung["output"]
     assert tests["test_05_timer::test_uptime_is_monotonic_and_counts_ticks"]["status"] == "passed"
+    assert set(r["timing"]) == {"intake", "build", "tests", "report"}
+    assert r["timing"]["tests"]["cpu"] >= 1.0, "the spin's CPU time is counted"
+
+
+# ---- the CPU budget of a wait (pios.console): a spin ends early, nothing else does -----
+
+def _stand_in(tmp_path, program):
+    """A Kernel whose "QEMU" is a Python program: it prints `program`'s output."""
+    from pios.console import Kernel
+    return Kernel([sys.executable, "-c", program], tmp_path / "serial.log")
+
+
+def test_a_spinning_kernel_fails_on_its_cpu_budget(tmp_path):
+    from pios.console import Kernel, KernelError
+    k = _stand_in(tmp_path, "while True: pass")
+    start = time.monotonic()
+    try:
+        with pytest.raises(KernelError, match=r"ran for 1\.\d s of CPU time \(a wait of 5 s "
+                           r"allows 1 s of CPU"):
+            k.expect_exact("done", timeout=5)
+    finally:
+        k.close()
+    # 1 s of CPU, where the wall-clock timeout is 5 s (a busy host stretches it)
+    assert time.monotonic() - start < 5
+    assert Kernel.cpu_budget(60) == Kernel.cpu_budget(10) == 2 and Kernel.cpu_budget(5) == 1
+
+
+@pytest.mark.parametrize("program", [
+    # waits without running (a sleep, or a guest in WFI): the whole wall-clock timeout
+    "import time; time.sleep(2.5); print('done', flush=True)",
+    # works hard, and answers within its budget (0.8 of 1 s of CPU)
+    "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.8: pass\n"
+    "print('done', flush=True)"])
+def test_an_answer_within_the_budget_still_passes(program, tmp_path):
+    k = _stand_in(tmp_path, program)
+    try:
+        k.expect_exact("done", timeout=5)
+    finally:
+        k.close()
+
+
+@pytest.mark.course     # a minute: make test-course
+def test_a_kernel_hung_in_one_command_keeps_every_other_point(tmp_path):
+    """Lesson 10's reference with `elfcheck` spinning: the one test that types it
+    fails on its CPU budget, every other test scores what the reference does, the
+    whole grading takes a fraction of the hung test's wall-clock timeouts, and a
+    second grading gives every test the same score."""
+    name = list(LESSONS)[-1]
+    sub = copy_lesson(name, tmp_path / "s")
+    src = next(f for f in sorted(sub.glob("*.c")) if "static int cmd_elfcheck(" in f.read_text())
+    edit(src, "static int cmd_elfcheck(int argc, char **argv, const char *args)\n{",
+         "static int cmd_elfcheck(int argc, char **argv, const char *args)\n{\n"
+         "    for (;;)\n        ;")
+    select = own_tests(name)
+    runs = [graded(name, sub, tmp_path / f"out{i}", select=select, regression=False)
+            for i in range(2)]
+    ref = graded(name, LESSONS[name].path, tmp_path / "ref", select=select, regression=False)
+    hung = "test_10_processes::test_elf_loader_checks_every_header_field"
+    for r in runs:
+        tests = by_test(r)
+        assert tests[hung]["score"] == 0
+        assert "of CPU time" in tests[hung]["output"], tests[hung]["output"]
+        assert {n: t["score"] for n, t in tests.items() if n != hung} == \
+            {n: t["score"] for n, t in by_test(ref).items() if n != hung}
+        assert r["score"] == ref["score"] - by_test(ref)[hung]["points"] > 0
+    assert [(t["name"], t["score"]) for t in runs[0]["tests"]] == \
+        [(t["name"], t["score"]) for t in runs[1]["tests"]]
 
 
 def test_kernel_that_prints_the_expected_text_without_the_work(tmp_path):
