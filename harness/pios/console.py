@@ -11,8 +11,12 @@ storm of timer ticks, fails after 1 s of CPU in a 5 s wait and 2 s in a 10-60 s
 one, where the reference's hungriest answer (a 26 ms busy-wait with interrupts
 off, guest time being instructions) takes 0.7 s and its programs under 0.1 s. CPU
 time, unlike wall time, does not stretch when the host is busy, so this limit says
-the same of a kernel on a loaded machine as on an idle one. A kernel that waits
-without running (IRQs masked, no timer) still gets the whole wall-clock timeout.
+the same of a kernel on a loaded machine as on an idle one. And a wait ends when QEMU
+has run not at all for IDLE_WINDOW (1 s: its CPU time the same, every thread
+asleep at each look): under -icount with sleep=off a guest waiting for a timer
+gets there at once (QEMU jumps its clock ahead, and runs), so a QEMU that sleeps
+that long holds a CPU halted with no timer due and no key on the way that could
+wake it, and no answer can come.
 """
 
 import os
@@ -24,7 +28,7 @@ import pexpect
 from pexpect.fdpexpect import fdspawn
 
 from .qemu import LOG_LIMIT, CappedLog, _die_with_parent
-from .sandbox import kill_tree, tree_cpu
+from .sandbox import kill_tree, tree_asleep, tree_cpu
 
 BANNER_RE = r"piOS lesson (\d\d-[a-z0-9-]+)\r\n"
 PROMPT = "> "
@@ -33,6 +37,7 @@ TIMEOUT_SCALE = float(os.environ.get("PIOS_TIMEOUT_SCALE") or 1)
 CPU_SHARE = 5           # a wait may use timeout / CPU_SHARE seconds of QEMU's CPU,
 CPU_MAX = 2.0           # and at most this many (times PIOS_TIMEOUT_SCALE)
 CPU_CHECK = 0.25        # seconds between looks at QEMU's CPU time while a wait lasts
+IDLE_WINDOW = 1.0       # seconds in which QEMU ran not at all: the kernel is stuck
 KILLED_CPU = [0.0]      # CPU seconds of the QEMUs this process killed (grade.json's
                         # timing: a killed process's time reaches no parent's count)
 
@@ -97,7 +102,11 @@ class Kernel:
         seen = (self.child.before or "")[-600:]
         kind = "the kernel stopped (QEMU exited)" if isinstance(err, pexpect.EOF) \
             else f"nothing matched within {self.timeout if err is None else err.timeout_used}s"
-        if getattr(err, "cpu_used", None) is not None:
+        if getattr(err, "idle", False):
+            kind = (f"nothing matched, and QEMU has not run at all for {IDLE_WINDOW:g} s: the "
+                    "CPU is halted and no timer is due, nor a key on the way, that could "
+                    "wake it, so no answer can come (interrupts masked or never enabled?)")
+        elif getattr(err, "cpu_used", None) is not None:
             kind = (f"nothing matched while the kernel ran for {err.cpu_used:.1f} s of CPU "
                     f"time (a wait of {err.timeout_used:g} s allows "
                     f"{self.cpu_budget(err.timeout_used):g} s of CPU: it spins, or is far "
@@ -120,20 +129,25 @@ class Kernel:
         look, CPU_CHECK seconds in: an answer that comes sooner costs no look)."""
         timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
-        cpu_start = None
+        cpu_start = cpu_last = idle_since = None
         while True:
             left = deadline - time.monotonic()
             try:
                 fn(pattern, timeout=max(0.0, min(CPU_CHECK, left)))
                 return self.child.match
             except pexpect.TIMEOUT as e:
-                e.timeout_used, e.cpu_used = timeout, None
+                e.timeout_used, e.cpu_used, e.idle = timeout, None, False
                 if left <= CPU_CHECK:
                     raise KernelError(self._describe(what, e)) from None
-                cpu = self.cpu_seconds()
+                now, cpu = time.monotonic(), self.cpu_seconds()
                 cpu_start = cpu if cpu_start is None else cpu_start
                 if cpu - cpu_start >= self.cpu_budget(timeout):
                     e.cpu_used = cpu - cpu_start
+                    raise KernelError(self._describe(what, e)) from None
+                if cpu != cpu_last or not tree_asleep(self.proc.pid):
+                    cpu_last, idle_since = cpu, now
+                elif now - idle_since >= IDLE_WINDOW * TIMEOUT_SCALE:
+                    e.idle = True
                     raise KernelError(self._describe(what, e)) from None
             except pexpect.EOF as e:
                 raise KernelError(self._describe(what, e)) from None

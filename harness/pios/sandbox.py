@@ -161,6 +161,24 @@ def tree_cpu(pid):
     return total / _TICK
 
 
+def tree_asleep(pid):
+    """True if every thread of pid and of every process below it sleeps, waiting
+    for an event ('S'): none runs, none waits for a CPU or for the disk."""
+    for p in tree(pid):
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                        return False
+            except (OSError, IndexError):
+                continue
+    return True
+
+
 def kill_tree(pid):
     """SIGKILL pid and everything below it. bwrap's sandboxed child runs in a session
     and a PID namespace of its own, so killing bwrap (or its process group) can leave
