@@ -147,11 +147,11 @@ def test_a_kernel_that_cannot_wake_fails_at_once(tmp_path):
     # works hard, and answers within its budget (0.8 of 1 s of CPU)
     "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.8: pass\n"
     "print('done', flush=True)",
-    # runs a little now and then for 3 s (a guest that works in short bursts): never
+    # runs a little now and then for 2 s (a guest that works in short bursts): never
     # idle for a whole IDLE_WINDOW, and far from its CPU budget
-    "import time\nend = time.monotonic() + 3\nwhile time.monotonic() < end:\n"
+    "import time\nend = time.monotonic() + 2\nwhile time.monotonic() < end:\n"
     "    t = time.process_time()\n    while time.process_time() - t < 0.03: pass\n"
-    "    time.sleep(0.2)\nprint('done', flush=True)"])
+    "    time.sleep(0.2)\nprint('done', flush=True)"], ids=["hard-worker", "bursts"])
 def test_an_answer_within_the_budget_still_passes(program, tmp_path):
     k = _stand_in(tmp_path, program)
     try:
@@ -160,6 +160,7 @@ def test_an_answer_within_the_budget_still_passes(program, tmp_path):
         k.close()
 
 
+@pytest.mark.course     # seconds: make test-course
 def test_a_kernel_whose_interrupts_never_come_fails_each_test_at_once(tmp_path):
     """Lesson 05 with the IRQ enable banks swapped (a mutant): the UART's and the
     timer's interrupts never come, so the kernel boots to its prompt and sleeps
