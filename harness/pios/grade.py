@@ -553,7 +553,7 @@ def make_command(lesson_dir, sandboxed, *targets, extra=(), cpu_file=None):
     if "CROSS" in os.environ:
         env["CROSS"] = os.environ["CROSS"]
     return sandbox.command(cmd, rw=[lesson_dir.parents[1]], cwd=lesson_dir, env=env,
-                           tools=[cross() + "gcc"])
+                           tools=["make", cross() + "gcc"])
 
 
 def compiler_dirs(cc):
