@@ -38,6 +38,7 @@ CPU_SHARE = 5           # a wait may use timeout / CPU_SHARE seconds of QEMU's C
 CPU_MAX = 2.0           # and at most this many (times PIOS_TIMEOUT_SCALE)
 CPU_CHECK = 0.25        # seconds between looks at QEMU's CPU time while a wait lasts
 IDLE_WINDOW = 1.0       # seconds in which QEMU ran not at all: the kernel is stuck
+FLOOD_MEANWHILE = 64 << 10  # bytes printed in one wait that has found no answer: a flood
 KILLED_CPU = [0.0]      # CPU seconds of the QEMUs this process killed (grade.json's
                         # timing: a killed process's time reaches no parent's count)
 
@@ -111,6 +112,9 @@ class Kernel:
                     f"time (a wait of {err.timeout_used:g} s allows "
                     f"{self.cpu_budget(err.timeout_used):g} s of CPU: it spins, or is far "
                     "slower than it needs to be)")
+            if err.printed >= FLOOD_MEANWHILE:
+                kind += (f"; it printed {err.printed >> 10} KB meanwhile: an output flood "
+                         "(the shell never got its turn)")
         if self.flooded:
             kind = (f"output flood: the kernel printed over {self.log.limit >> 10} KB, "
                     "so it was stopped")
@@ -130,6 +134,7 @@ class Kernel:
         timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
         cpu_start = cpu_last = idle_since = None
+        written = self.log.written
         while True:
             left = deadline - time.monotonic()
             try:
@@ -142,7 +147,7 @@ class Kernel:
                 now, cpu = time.monotonic(), self.cpu_seconds()
                 cpu_start = cpu if cpu_start is None else cpu_start
                 if cpu - cpu_start >= self.cpu_budget(timeout):
-                    e.cpu_used = cpu - cpu_start
+                    e.cpu_used, e.printed = cpu - cpu_start, self.log.written - written
                     raise KernelError(self._describe(what, e)) from None
                 if cpu != cpu_last or not tree_asleep(self.proc.pid):
                     cpu_last, idle_since = cpu, now
