@@ -83,8 +83,17 @@ def test_two_processes_interleave(kernel, rng):
 def test_same_address_different_memory(kernel, rng):
     v1, v2 = rng.sample(range(1, 1 << 32), 2)
     bg = int(re.search(r"\[pid (\d+)\]", kernel.cmd(f"run memcheck {v1:#x} 6 &"))[1])
-    out, fg, _ = run_beside(kernel, f"memcheck {v2:#x} 2")
-    out += run_beside(kernel, "exit 0")[0] + kernel.cmd("wait", timeout=15)
+    kernel.send(f"run memcheck {v2:#x} 2\r")
+    fg = int(kernel.expect(rf"\[pid (?!{bg}\])(\d+)\] exited with status -?\d+\r\n",
+                           timeout=15, what="the foreground memcheck's exit")[1])
+    out = kernel.before
+    # everything up to the background one's exit is kept: its line may come at any
+    # moment, before the prompt or the echo of `wait` too (kernel.cmd drops that)
+    kernel.send("wait\r")
+    kernel.expect(rf"\[pid {bg}\] exited with status -?\d+\r\n", timeout=15,
+                  what="the background memcheck's exit")
+    out += kernel.before
+    kernel.expect_prompt()
     cells = {int(p): (addr, int(v, 16)) for p, addr, v in
              re.findall(r"pid (\d+): cell at (0x[0-9a-f]+) holds 0x([0-9a-f]{8})", out)}
     assert set(cells) == {bg, fg}, out

@@ -87,6 +87,8 @@ def test_kernel_that_never_reaches_its_prompt(how, tmp_path):
 
 
 def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
+    """The spinning `sleep` fails (on its CPU budget, or on a very busy host its
+    wall-clock timeout); the test that never types that command keeps its points."""
     sub = copy_lesson(TIMER, tmp_path / "s")
     edit(sub / "timer_cmds.c", "    wakeups = timer_sleep_us((u64)ms * 1000);",
          "    if (ms > 3000)\n        for (;;)\n            ;\n"
@@ -95,9 +97,111 @@ def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
         str(HARNESS / "test_05_timer.py::test_sleep_waits_in_wfi"),
         str(HARNESS / "test_05_timer.py::test_uptime_is_monotonic_and_counts_ticks")])
     tests = by_test(r)
-    assert tests["test_05_timer::test_sleep_waits_in_wfi"]["score"] == 0
-    assert "nothing matched" in tests["test_05_timer::test_sleep_waits_in_wfi"]["output"]
+    hung = tests["test_05_timer::test_sleep_waits_in_wfi"]
+    assert hung["score"] == 0
+    assert "nothing matched" in hung["output"], hung["output"]
     assert tests["test_05_timer::test_uptime_is_monotonic_and_counts_ticks"]["status"] == "passed"
+    assert set(r["timing"]) == {"intake", "build", "tests", "report"}
+    assert r["timing"]["tests"]["cpu"] > 0.5, "the spin's CPU time is counted"
+
+
+# ---- the CPU budget of a wait (pios.console): a spin ends early, nothing else does -----
+
+def _stand_in(tmp_path, program):
+    """A Kernel whose "QEMU" is a Python program: it prints `program`'s output."""
+    from pios.console import Kernel
+    return Kernel([sys.executable, "-c", program], tmp_path / "serial.log")
+
+
+def test_a_spinning_kernel_fails_on_its_cpu_budget(tmp_path):
+    from pios.console import Kernel, KernelError
+    k = _stand_in(tmp_path, "while True: pass")
+    start = time.monotonic()
+    try:
+        with pytest.raises(KernelError, match=r"ran for 2\.\d s of CPU time \(a wait of 60 s "
+                           r"allows 2 s of CPU"):
+            k.expect_exact("done", timeout=60)
+    finally:
+        k.close()
+    # 2 s of CPU (a busy host stretches it, to 10 s or so with 5 programs per core),
+    # where the wall-clock timeout is 60 s
+    assert time.monotonic() - start < 60
+    assert Kernel.cpu_budget(60) == Kernel.cpu_budget(10) == 2 and Kernel.cpu_budget(5) == 1
+
+
+def test_a_kernel_that_cannot_wake_fails_at_once(tmp_path):
+    """A QEMU that runs not at all (every thread asleep, its CPU time the same) for
+    IDLE_WINDOW holds a halted CPU that nothing will wake: the wait ends then."""
+    from pios.console import IDLE_WINDOW, KernelError
+    k = _stand_in(tmp_path, "import time; time.sleep(30)")
+    start = time.monotonic()
+    try:
+        with pytest.raises(KernelError, match=r"QEMU has not run at all for 1 s"):
+            k.expect_exact("done", timeout=15)
+    finally:
+        k.close()
+    assert IDLE_WINDOW <= time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("program", [
+    # works hard, and answers within its budget (0.8 of 1 s of CPU)
+    "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.8: pass\n"
+    "print('done', flush=True)",
+    # runs a little now and then for 2 s (a guest that works in short bursts): never
+    # idle for a whole IDLE_WINDOW, and far from its CPU budget
+    "import time\nend = time.monotonic() + 2\nwhile time.monotonic() < end:\n"
+    "    t = time.process_time()\n    while time.process_time() - t < 0.03: pass\n"
+    "    time.sleep(0.2)\nprint('done', flush=True)"], ids=["hard-worker", "bursts"])
+def test_an_answer_within_the_budget_still_passes(program, tmp_path):
+    k = _stand_in(tmp_path, program)
+    try:
+        k.expect_exact("done", timeout=5)
+    finally:
+        k.close()
+
+
+@pytest.mark.course     # seconds: make test-course
+def test_a_kernel_whose_interrupts_never_come_fails_each_test_at_once(tmp_path):
+    """Lesson 05 with the IRQ enable banks swapped (a mutant): the UART's and the
+    timer's interrupts never come, so the kernel boots to its prompt and sleeps
+    there for good. Each test fails in about a second, not in its timeouts."""
+    from grading.mutants import MUTANTS
+    m = next(m for m in MUTANTS if m.name == "enable-banks-swapped")
+    sub = copy_lesson(TIMER, tmp_path / "s")
+    edit(sub / m.file, m.find, m.replace)
+    r = graded(TIMER, sub, tmp_path / "out", select=TIMER_TESTS)
+    assert r["score"] == 0
+    assert all("QEMU has not run at all" in t["output"] for t in r["tests"]), \
+        [t["output"][:300] for t in r["tests"] if "QEMU has not run" not in t["output"]]
+    assert r["timing"]["tests"]["wall"] < 3 * len(r["tests"])
+
+
+@pytest.mark.course     # a minute: make test-course
+def test_a_kernel_hung_in_one_command_keeps_every_other_point(tmp_path):
+    """Lesson 10's reference with `elfcheck` spinning: the one test that types it
+    fails on its CPU budget, every other test scores what the reference does, the
+    whole grading takes a fraction of the hung test's wall-clock timeouts, and a
+    second grading gives every test the same score."""
+    name = list(LESSONS)[-1]
+    sub = copy_lesson(name, tmp_path / "s")
+    src = next(f for f in sorted(sub.glob("*.c")) if "static int cmd_elfcheck(" in f.read_text())
+    edit(src, "static int cmd_elfcheck(int argc, char **argv, const char *args)\n{",
+         "static int cmd_elfcheck(int argc, char **argv, const char *args)\n{\n"
+         "    for (;;)\n        ;")
+    select = own_tests(name)
+    runs = [graded(name, sub, tmp_path / f"out{i}", select=select, regression=False)
+            for i in range(2)]
+    ref = graded(name, LESSONS[name].path, tmp_path / "ref", select=select, regression=False)
+    hung = "test_10_processes::test_elf_loader_checks_every_header_field"
+    for r in runs:
+        tests = by_test(r)
+        assert tests[hung]["score"] == 0
+        assert "of CPU time" in tests[hung]["output"], tests[hung]["output"]
+        assert {n: t["score"] for n, t in tests.items() if n != hung} == \
+            {n: t["score"] for n, t in by_test(ref).items() if n != hung}
+        assert r["score"] == ref["score"] - by_test(ref)[hung]["points"] > 0
+    assert [(t["name"], t["score"]) for t in runs[0]["tests"]] == \
+        [(t["name"], t["score"]) for t in runs[1]["tests"]]
 
 
 def test_kernel_that_prints_the_expected_text_without_the_work(tmp_path):

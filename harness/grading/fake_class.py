@@ -11,7 +11,8 @@ broken, cycling through: a compile error, a link error, a kernel that hangs or
 panics before its prompt, one that hangs or floods in `run`, the untouched
 starter, a submission missing half its files, and every mutant of
 harness/grading/mutants.py that applies to the lesson. Every copy differs by a comment, so each gets a seed of its own.
-Then: `make grade L=10 BATCH=DEST` (docs/grading.md measures one such class).
+Then: `make grade L=10 BATCH=DEST` (docs/grading.md measures one such class), and
+profile_class.py for where the time went, by kind.
 
 Reference code: the starter generator never hands this file out.
 """

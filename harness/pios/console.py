@@ -4,22 +4,43 @@ Every wait has a wall-clock timeout. The defaults are generous: the slowest answ
 in the whole suite takes under 2 s on a loaded 2-core machine, a typical one a few
 milliseconds, and a kernel that does not answer fails in 5 s instead of hanging
 its test. On a much slower host, PIOS_TIMEOUT_SCALE=3 (say) multiplies them all.
+
+A wait also ends when QEMU has spent a fifth of its timeout, and at most 2 s, in
+CPU time without the answer (cpu_budget): a kernel that spins, in a loop or in a
+storm of timer ticks, fails after 1 s of CPU in a 5 s wait and 2 s in a 10-60 s
+one, where the reference's hungriest answer (a 26 ms busy-wait with interrupts
+off, guest time being instructions) takes 0.7 s and its programs under 0.1 s. CPU
+time, unlike wall time, does not stretch when the host is busy, so this limit says
+the same of a kernel on a loaded machine as on an idle one. And a wait ends when QEMU
+has run not at all for IDLE_WINDOW (1 s: its CPU time the same, every thread
+asleep at each look): under -icount with sleep=off a guest waiting for a timer
+gets there at once (QEMU jumps its clock ahead, and runs), so a QEMU that sleeps
+that long holds a CPU halted with no timer due and no key on the way that could
+wake it, and no answer can come.
 """
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pexpect
 from pexpect.fdpexpect import fdspawn
 
 from .qemu import LOG_LIMIT, CappedLog, _die_with_parent
-from .sandbox import kill_tree
+from .sandbox import kill_tree, tree_asleep, tree_cpu
 
 BANNER_RE = r"piOS lesson (\d\d-[a-z0-9-]+)\r\n"
 PROMPT = "> "
 DEFAULT_TIMEOUT = 5.0
 TIMEOUT_SCALE = float(os.environ.get("PIOS_TIMEOUT_SCALE") or 1)
+CPU_SHARE = 5           # a wait may use timeout / CPU_SHARE seconds of QEMU's CPU,
+CPU_MAX = 2.0           # and at most this many (times PIOS_TIMEOUT_SCALE)
+CPU_CHECK = 0.25        # seconds between looks at QEMU's CPU time while a wait lasts
+IDLE_WINDOW = 1.0       # seconds in which QEMU ran not at all: the kernel is stuck
+FLOOD_MEANWHILE = 64 << 10  # bytes printed in one wait that has found no answer: a flood
+KILLED_CPU = [0.0]      # CPU seconds of the QEMUs this process killed (grade.json's
+                        # timing: a killed process's time reaches no parent's count)
 
 
 class KernelError(AssertionError):
@@ -62,13 +83,38 @@ class Kernel:
         """The log is full: a kernel that prints this much is flooding its console.
         Stop it, or every test would wait out its timeout matching megabytes."""
         self.flooded = True
-        kill_tree(self.proc.pid)
+        self._kill()
+
+    def _kill(self):
+        KILLED_CPU[0] += tree_cpu(self.proc.pid)
+        kill_tree(self.proc.pid)     # QEMU, and the sandbox around it if there is one
+
+    @staticmethod
+    def cpu_budget(timeout):
+        """The CPU seconds a wait of `timeout` seconds (scaled) may let QEMU use."""
+        return min(timeout / CPU_SHARE, CPU_MAX * TIMEOUT_SCALE)
+
+    def cpu_seconds(self):
+        """CPU time QEMU (and its sandbox) has used so far."""
+        return tree_cpu(self.proc.pid)
 
     # ---- waiting for output -------------------------------------------------------
     def _describe(self, what, err):
         seen = (self.child.before or "")[-600:]
         kind = "the kernel stopped (QEMU exited)" if isinstance(err, pexpect.EOF) \
             else f"nothing matched within {self.timeout if err is None else err.timeout_used}s"
+        if getattr(err, "idle", False):
+            kind = (f"nothing matched, and QEMU has not run at all for {IDLE_WINDOW:g} s: the "
+                    "CPU is halted and no timer is due, nor a key on the way, that could "
+                    "wake it, so no answer can come (interrupts masked or never enabled?)")
+        elif getattr(err, "cpu_used", None) is not None:
+            kind = (f"nothing matched while the kernel ran for {err.cpu_used:.1f} s of CPU "
+                    f"time (a wait of {err.timeout_used:g} s allows "
+                    f"{self.cpu_budget(err.timeout_used):g} s of CPU: it spins, or is far "
+                    "slower than it needs to be)")
+            if err.printed >= FLOOD_MEANWHILE:
+                kind += (f"; it printed {err.printed >> 10} KB meanwhile: an output flood "
+                         "(the shell never got its turn)")
         if self.flooded:
             kind = (f"output flood: the kernel printed over {self.log.limit >> 10} KB, "
                     "so it was stopped")
@@ -82,15 +128,34 @@ class Kernel:
         return self._wait(self.child.expect_exact, text, timeout, what or repr(text))
 
     def _wait(self, fn, pattern, timeout, what):
+        """fn(pattern) until it matches, for at most `timeout` seconds of wall time
+        and cpu_budget(timeout) seconds of QEMU's CPU time (counted from the first
+        look, CPU_CHECK seconds in: an answer that comes sooner costs no look)."""
         timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
-        try:
-            fn(pattern, timeout=timeout)
-        except pexpect.TIMEOUT as e:
-            e.timeout_used = timeout
-            raise KernelError(self._describe(what, e)) from None
-        except pexpect.EOF as e:
-            raise KernelError(self._describe(what, e)) from None
-        return self.child.match
+        deadline = time.monotonic() + timeout
+        cpu_start = cpu_last = idle_since = None
+        written = self.log.written
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                fn(pattern, timeout=max(0.0, min(CPU_CHECK, left)))
+                return self.child.match
+            except pexpect.TIMEOUT as e:
+                e.timeout_used, e.cpu_used, e.idle = timeout, None, False
+                if left <= CPU_CHECK:
+                    raise KernelError(self._describe(what, e)) from None
+                now, cpu = time.monotonic(), self.cpu_seconds()
+                cpu_start = cpu if cpu_start is None else cpu_start
+                if cpu - cpu_start >= self.cpu_budget(timeout):
+                    e.cpu_used, e.printed = cpu - cpu_start, self.log.written - written
+                    raise KernelError(self._describe(what, e)) from None
+                if cpu != cpu_last or not tree_asleep(self.proc.pid):
+                    cpu_last, idle_since = cpu, now
+                elif now - idle_since >= IDLE_WINDOW * TIMEOUT_SCALE:
+                    e.idle = True
+                    raise KernelError(self._describe(what, e)) from None
+            except pexpect.EOF as e:
+                raise KernelError(self._describe(what, e)) from None
 
     @property
     def before(self):
@@ -152,7 +217,7 @@ class Kernel:
         """Kill QEMU if it still runs, reap it, close the log. Safe to call twice."""
         proc = self.child.proc
         if proc.poll() is None:
-            kill_tree(proc.pid)     # QEMU, and the sandbox around it if there is one
+            self._kill()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -468,16 +469,34 @@ def _run_limited(cmd, cwd, env, timeout, out_path, limits=_limits, keep=BUILD_OU
         if _stopping.is_set():      # stop_all ran between Popen and the line above
             _kill_group(p.pid)
         try:
-            status = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            status = None
+            status = _wait(p, timeout)
         finally:
             _kill_group(p.pid)      # whatever it left behind (QEMUs, make's children)
-            p.wait()
+            if p.returncode is None:
+                _wait(p, None)
             _running.discard(p.pid)
     if _stopping.is_set():
         raise Stopped()
     return status, _head_tail(out_path, keep)
+
+
+_usage = threading.local()      # CPU seconds of the processes this thread waited for
+
+
+def _wait(p, timeout):
+    """Wait for p (None after `timeout` seconds); adds the CPU time of it and of
+    every process below it that was waited for (make's compilers, pytest's QEMUs)
+    to this thread's count: grade() reports it per phase."""
+    fd = os.pidfd_open(p.pid)
+    try:
+        if not select.select([fd], [], [], timeout)[0]:
+            return None
+    finally:
+        os.close(fd)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    _usage.cpu = getattr(_usage, "cpu", 0.0) + ru.ru_utime + ru.ru_stime
+    return p.returncode
 
 
 def _kill_group(pgid):
@@ -520,17 +539,21 @@ def cross():
     return os.environ.get("CROSS", "arm-none-eabi-")
 
 
-def make_command(lesson_dir, sandboxed, *targets, extra=()):
+def make_command(lesson_dir, sandboxed, *targets, extra=(), cpu_file=None):
     """make in the lesson folder: in the sandbox (it sees the tree and the toolchain
-    only), or as it is with a scrubbed environment."""
+    only), or as it is with a scrubbed environment. cpu_file: where the shell that
+    runs make writes the CPU time make and the compilers used (`times`): processes
+    in a sandbox are reaped inside it, so no wait outside counts them."""
     cmd = ["make", "-C", str(lesson_dir), "--no-print-directory", *extra, *targets]
+    if cpu_file:
+        cmd = ["sh", "-c", 'make "$@"; s=$?; times > "$0"; exit $s', str(cpu_file), *cmd[1:]]
     if not sandboxed:
         return cmd
     env = {"MAKEFLAGS": ""}
     if "CROSS" in os.environ:
         env["CROSS"] = os.environ["CROSS"]
     return sandbox.command(cmd, rw=[lesson_dir.parents[1]], cwd=lesson_dir, env=env,
-                           tools=[cross() + "gcc"])
+                           tools=["make", cross() + "gcc"])
 
 
 def compiler_dirs(cc):
@@ -621,13 +644,28 @@ def build_tree(lesson_dir, scratch, sandboxed=True):
     """Build with the reference Makefile, in limits, in the sandbox (or, unsandboxed,
     with HOME and TMPDIR in the scratch folder). Returns (ok, output)."""
     # Only what the tests boot: the disassembly listing (kernel.list) is for people.
+    cpu_file = Path(lesson_dir).parents[1] / ".build-cpu" if sandboxed else None
     status, out = _run_limited(make_command(lesson_dir, sandboxed, "build/kernel.img",
-                                            extra=[f"-j{cores()}"]),
+                                            extra=[f"-j{cores()}"], cpu_file=cpu_file),
                                lesson_dir, build_env(scratch), BUILD_TIMEOUT,
                                scratch / "build.log")
+    if cpu_file:        # unsandboxed, the wait for make counted it all
+        _usage.cpu = getattr(_usage, "cpu", 0.0) + _times_children(cpu_file)
     if status is None:
         return False, out + f"\nthe build took longer than {BUILD_TIMEOUT} s and was stopped"
     return status == 0, out
+
+
+def _times_children(path):
+    """The children's CPU seconds from a shell's `times` (second line: "0m1.5s
+    0m0.3s"), 0 if there is none; the file is removed."""
+    try:
+        lines = Path(path).read_text().split("\n")
+        Path(path).unlink()
+        return sum(int(m) * 60 + float(sec) for m, sec in
+                   re.findall(r"(\d+)m([\d.]+)s", lines[1]))
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 # ---- 4. testing ---------------------------------------------------------------------------
@@ -802,6 +840,7 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
                      "run (--no-regression): the score is the same")
     raw = {"tests": []}
     seed, review = None, []
+    clock = Phases()
     try:
         try:
             intake = take(submission, work / "submission")
@@ -821,10 +860,13 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
                 if problems:
                     raise Refused("the sources read files outside the lesson, so they "
                                   "were not built:\n  " + "\n  ".join(problems))
+            clock.lap("intake")
             built, build_out = build_tree(tree / "lessons" / lesson.name, work, sandboxed)
+            clock.lap("build")
             if built:
                 raw, test_out, timed_out = run_tests(tree, lesson, seed, work, jobs, budget,
                                                      select, sandboxed)
+                clock.lap("tests", sum(t.get("qemu_cpu", 0) for t in raw["tests"]))
                 keep_logs(raw, work / "logs", out_dir / "logs")
             else:
                 notes.append("the build failed: no test can run (compiler output below)")
@@ -849,8 +891,34 @@ def grade(root, lesson, submission, out_dir, secret=None, jobs=1, budget=DEFAULT
     results["mode"] = "graded" if secret else "practice"
     results["review"] = review
     results["workdir"] = str(work) if keep else None
+    clock.lap("report")
     write_reports(results, out_dir, test_out)
+    clock.lap("report")
+    results["timing"] = clock.laps
+    (out_dir / "grade.json").write_text(json.dumps(results, indent=1))
     return results
+
+
+class Phases:
+    """Where a grading's time goes: per phase, its wall seconds and CPU seconds
+    (the grader's own thread plus every process it waited for), in grade.json's
+    `timing`. A phase timed twice adds up."""
+
+    def __init__(self):
+        self.laps = {}
+        self._mark()
+
+    def _mark(self):
+        self.wall, self.cpu = time.monotonic(), time.thread_time() + getattr(_usage, "cpu", 0.0)
+
+    def lap(self, name, killed_cpu=0.0):
+        """The phase `name` ends now; killed_cpu: CPU seconds of processes killed
+        in it (QEMUs at the end of their tests), which no wait counted."""
+        wall, cpu = self.wall, self.cpu - killed_cpu
+        self._mark()
+        w, c = self.laps.get(name, {}).get("wall", 0), self.laps.get(name, {}).get("cpu", 0)
+        self.laps[name] = {"wall": round(w + self.wall - wall, 2),
+                           "cpu": round(c + self.cpu - cpu, 2)}
 
 
 def keep_logs(raw, logs, dest):

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from .console import KILLED_CPU
+
 DEFAULT_POINTS = 1
 OUTPUT_LIMIT = 6000         # characters of output kept per test in the results
 
@@ -78,6 +80,11 @@ def points_of(item):
     return n
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.pios_cpu_start = KILLED_CPU[0]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -85,6 +92,8 @@ def pytest_runtest_makereport(item, call):
     if rep.when == "setup":
         rep.user_properties.append(("points", points_of(item)))
         rep.user_properties.append(("given", item.get_closest_marker("given") is not None))
+    if rep.when == "teardown":      # the QEMUs it killed: their CPU time (grade.json)
+        rep.user_properties.append(("qemu_cpu", KILLED_CPU[0] - getattr(item, "pios_cpu_start", KILLED_CPU[0])))
     credit = getattr(item, "pios_credit", None)
     if credit is not None and rep.when == "call":
         rep.user_properties.append(("credit", credit.fraction))
@@ -120,6 +129,8 @@ def pytest_runtest_logreport(report):
         r["given"] = props["given"]
     if "credit" in props:
         r["credit"] = props["credit"]
+    if "qemu_cpu" in props:
+        r["qemu_cpu"] = round(props["qemu_cpu"], 2)
     r["duration"] += getattr(report, "duration", 0.0)
     if report.failed:
         r["status"] = "failed"

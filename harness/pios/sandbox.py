@@ -132,6 +132,53 @@ def _children(pid):
     return kids
 
 
+def tree(pid):
+    """pid and every process below it, as /proc lists them now."""
+    found, todo = [], [pid]
+    while todo and len(found) < 64:
+        p = todo.pop()
+        if p not in found:
+            found.append(p)
+            todo += _children(p)
+    return found
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid):
+    """CPU seconds (user and system) used so far by pid and every process below it
+    (QEMU inside its sandbox), with the children they have reaped; 0 for processes
+    already gone."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(x) for x in fields[11:15])    # utime stime cutime cstime
+    return total / _TICK
+
+
+def tree_asleep(pid):
+    """True if every thread of pid and of every process below it sleeps, waiting
+    for an event ('S'): none runs, none waits for a CPU or for the disk."""
+    for p in tree(pid):
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                        return False
+            except (OSError, IndexError):
+                continue
+    return True
+
+
 def kill_tree(pid):
     """SIGKILL pid and everything below it. bwrap's sandboxed child runs in a session
     and a PID namespace of its own, so killing bwrap (or its process group) can leave

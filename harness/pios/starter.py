@@ -409,7 +409,7 @@ TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # reference code with one mistake each, and their tests need them; the hidden tests (grading/hidden) are the instructor's; logs and
 # caches are not course material. test_references.py checks that the whole course's
 # files name only files it has: a student's tree holds one lesson.
-_NEVER_HANDED_OUT = ("mutants.py", "campaign.py", "pios-mutants", "fake_class.py",
+_NEVER_HANDED_OUT = ("mutants.py", "campaign.py", "pios-mutants", "fake_class.py", "profile_class.py",
                      "test_grading.py", "test_course.py", "test_references.py",
                      "lint_cases.py", "test_lint.py", "test_pictures.py",
                      "selfcheck.py", "stretch_solutions.py", "logs", "build", "__pycache__", ".pytest_cache",
