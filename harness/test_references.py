@@ -313,11 +313,20 @@ def test_every_named_readme_section_exists(pytestconfig):
 
 
 def test_the_section_checker_finds_a_missing_heading(tmp_path):
-    (tmp_path / "README.md").write_text("# Lesson\n\n## What you write\n\n## `crash undef`\n")
-    (tmp_path / "starter.txt").write_text(
+    """Headings are looked up in the lesson's own README, or in the one a "lesson
+    NN's README" names; comment leaders inside a quote do not count."""
+    first, here = tmp_path / "02-first", tmp_path / "03-here"
+    first.mkdir()
+    here.mkdir()
+    (first / "README.md").write_text("# Lesson 02\n\n## Shell commands\n")
+    (here / "README.md").write_text("# Lesson\n\n## What you write\n\n## `crash undef`\n")
+    (here / "starter.txt").write_text(
         '== a.c f\nDo it (README, "What you write", "Gone away"). README, "crash undef".\n')
-    (tmp_path / "a.c").write_text('/* the README\'s ("Also\n * gone") */\n')
-    assert missing_sections(tmp_path) == [("a.c", "Also gone"), ("starter.txt", "Gone away")]
+    (here / "a.c").write_text('/* the README\'s ("Also\n * gone") */\n')
+    (here / "shell.c").write_text('/* lesson 02\'s README, "Shell commands"; lesson 02\'s '
+                                  'README, "What you write" */\n')
+    assert missing_sections(here) == [("a.c", "Also gone"), ("shell.c", "What you write"),
+                                      ("starter.txt", "Gone away")]
 
 
 # ---- lesson READMEs: a lab handout read in one sitting --------------------------------

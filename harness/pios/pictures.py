@@ -1392,19 +1392,23 @@ def user_link_address(lesson_path):
     return int(m.group(1), 16)
 
 
-def addrspace_10(L):
+def address_space_facts(L):
+    """What both lesson 10 pictures draw, from the code: the user half's pages and
+    the kernel half's regions, the split, the ASID's width and the L1 tables' sizes."""
     d = L.d
-    page = d["PAGE_SIZE"]
     top, stack_top = d["USER_TOP"], d["USER_STACK_TOP"]
-    stack_low = stack_top - d["USER_STACK_PAGES"] * page
-    text = user_link_address(L.path)
-    kb, vmm = d["KERNEL_BASE"], d["VMM_BASE"]
-    win, win_size = d["USER_L1_WINDOW"], d["USER_L1_WINDOW_SIZE"]
-    pb, psize, fixed = d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], d["FIXED_L2_BASE"]
+    kb = d["KERNEL_BASE"]
     assert top == kb == 1 << (32 - d["TTBCR_N_2GB"])
-    asid_bits = d["ASID_MAX"].bit_length()
-    user_l1 = d["L1_USER_ENTRIES"] * 4
-    kernel_l1 = d["L1_ENTRIES"] * 4
+    return (d, top, stack_top, stack_top - d["USER_STACK_PAGES"] * d["PAGE_SIZE"],
+            user_link_address(L.path), kb, d["VMM_BASE"], d["USER_L1_WINDOW"],
+            d["USER_L1_WINDOW_SIZE"], d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"],
+            d["FIXED_L2_BASE"], d["ASID_MAX"].bit_length(), d["L1_USER_ENTRIES"] * 4,
+            d["L1_ENTRIES"] * 4)
+
+
+def addrspace_10(L):
+    (d, top, stack_top, stack_low, text, kb, vmm, win, win_size, pb, psize, fixed,
+     asid_bits, user_l1, kernel_l1) = address_space_facts(L)
 
     s = Svg(1120, 10, "Lesson 10: a process's address space, TTBR0, TTBR1 and the ASID",
             "The kernel half above 0x80000000 is translated through TTBR1 by kernel_l1, the same "
@@ -1505,18 +1509,8 @@ def addrspace_10(L):
 def addrspace_10_slide(L):
     """The slide's copy: one process's address space, drawn at the slide's own size
     (1160 px wide, shown 1:1), text 18 px and more."""
-    d = L.d
-    page = d["PAGE_SIZE"]
-    top, stack_top = d["USER_TOP"], d["USER_STACK_TOP"]
-    stack_low = stack_top - d["USER_STACK_PAGES"] * page
-    text = user_link_address(L.path)
-    kb, vmm = d["KERNEL_BASE"], d["VMM_BASE"]
-    win, win_size = d["USER_L1_WINDOW"], d["USER_L1_WINDOW_SIZE"]
-    pb, psize, fixed = d["PERIPHERAL_BASE"], d["PERIPHERAL_SIZE"], d["FIXED_L2_BASE"]
-    assert top == kb == 1 << (32 - d["TTBCR_N_2GB"])
-    asid_bits = d["ASID_MAX"].bit_length()
-    user_l1 = d["L1_USER_ENTRIES"] * 4
-    kernel_l1 = d["L1_ENTRIES"] * 4
+    (d, top, stack_top, stack_low, text, kb, vmm, win, win_size, pb, psize, fixed,
+     asid_bits, user_l1, kernel_l1) = address_space_facts(L)
 
     s = Svg(1160, 10, "Lesson 10: a process's address space, TTBR0, TTBR1 and the ASID",
             "The kernel half above 0x80000000 through TTBR1, the same in every process; the "
