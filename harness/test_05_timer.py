@@ -34,7 +34,7 @@ def sleep(kernel, ms, timeout=5):
     kernel.send(f"sleep {ms}\r")
     # any answer of the right shape ends the wait: a wrong one fails at once
     m = kernel.expect(r"slept (\d+) ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n> ",
-                      timeout=timeout, what=f"the end of sleep {ms}")
+                      timeout=timeout, guest=ms / 1000 + timeout, what=f"the end of sleep {ms}")
     assert int(m[1]) == ms, f"asked to sleep {ms} ms, the kernel says it slept {m[1]} ms"
     return int(m[2]), int(m[3]), int(m[4])
 

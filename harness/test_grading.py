@@ -143,6 +143,51 @@ def test_a_kernel_that_cannot_wake_fails_at_once(tmp_path):
     assert IDLE_WINDOW <= time.monotonic() - start < 5
 
 
+def test_an_answer_printed_before_a_stalled_look_still_counts(tmp_path, monkeypatch):
+    """On a loaded host this process may stall between reading QEMU's output and
+    looking at its CPU time (or clock): a limit found blown after the stall must not
+    fail an answer that QEMU printed during it. The stand-in prints at 0.1 s; the
+    second look stalls 0.3 s and then reports the whole CPU budget used."""
+    from pios.console import Kernel
+    k = _stand_in(tmp_path, "import time; time.sleep(0.1); print('done', flush=True); "
+                            "time.sleep(30)")
+    looks = iter([0.0])
+
+    def stalled_cpu():
+        cpu = next(looks, None)
+        if cpu is None:
+            time.sleep(0.3)
+            return 99.0
+        return cpu
+    monkeypatch.setattr(k, "cpu_seconds", stalled_cpu)
+    try:
+        k.expect_exact("done", timeout=5)
+    finally:
+        k.close()
+
+
+def test_an_idle_kernel_fails_on_its_own_clock(tmp_path):
+    """A kernel idling at its prompt (timer ticks, nothing else) lives through some
+    180 s of its own time per second: a wait for an answer that never comes ends when
+    the wait's timeout has passed on the guest's clock, in a fraction of a second,
+    not after its CPU budget. A wait that allows more guest time (guest=) gets it."""
+    from pios import qemu
+    from pios.console import Kernel, KernelError
+    k = Kernel(qemu.test_command(elf=LESSONS[TIMER].elf), tmp_path / "serial.log")
+    try:
+        k.read_boot()
+        start = time.monotonic()
+        with pytest.raises(KernelError, match=r"while \d+ s passed on the kernel's own "
+                           r"clock \(the system timer; this wait allows 30 s\)"):
+            k.expect_exact("never printed", timeout=30)
+        assert time.monotonic() - start < 1.5
+        k.send("sleep 200000\r")       # 200 s of guest time, allowed for
+        k.expect(r"slept 200000 ms", timeout=10, guest=210)
+        assert 200 <= k.clock.seconds() < 400
+    finally:
+        k.close()
+
+
 @pytest.mark.parametrize("program", [
     # works hard, and answers within its budget (0.8 of 1 s of CPU)
     "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.8: pass\n"

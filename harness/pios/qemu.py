@@ -2,6 +2,7 @@
 and by `make run` / `make debug`) and a pexpect session on its serial console."""
 
 import ctypes
+import functools
 import os
 import re
 import signal
@@ -45,12 +46,22 @@ def raw_boot_args(img, load_addr=0x8000):
             "-device", f"loader,addr={load_addr:#x},cpu-num=0"]
 
 
+# The harness reads the guest's clock through a second monitor, on a socket QEMU
+# inherits (console.Kernel puts the socket's descriptor in place of CLOCK_FD), so a
+# wait can tell a kernel that idles (its clock races ahead under sleep=off) from
+# one that computes. The guest cannot reach this monitor; nothing but the harness can.
+CLOCK_FD = "@PIOS_CLOCK_FD@"
+CLOCK_ARGS = ["-chardev", f"socket,id=pios-clock,fd={CLOCK_FD}",
+              "-mon", "chardev=pios-clock,mode=readline"]
+
+
 def test_command(elf=None, img=None, machine=DEFAULT_MACHINE, extra=(), monitor=None):
-    """The harness's command line: serial on stdio, deterministic time, and no monitor
-    unless `monitor` names a unix socket for one (tests that inspect the machine
-    from outside, e.g. physical memory with `xp`)."""
+    """The harness's command line: serial on stdio, deterministic time, the clock's
+    monitor (CLOCK_ARGS), and no other monitor unless `monitor` names a unix socket
+    for one (tests that inspect the machine from outside, e.g. physical memory with
+    `xp`)."""
     mon = f"unix:{monitor},server=on,wait=off" if monitor else "none"
-    cmd = base_command(machine) + ["-serial", "stdio", "-monitor", mon] + TEST_FLAGS
+    cmd = base_command(machine) + ["-serial", "stdio", "-monitor", mon] + TEST_FLAGS + CLOCK_ARGS
     cmd += raw_boot_args(img) if img else elf_boot_args(elf)
     cmd += list(extra)
     if sandbox.active():        # a graded kernel: QEMU sees the files it loads only
@@ -181,3 +192,41 @@ class Monitor:
     def close(self):
         if self.sock:
             self.sock.close()
+
+
+@functools.lru_cache(maxsize=None)
+def system_timer_counter():
+    """The physical address of the BCM2835 system timer's counter, CLO (CHI, its high
+    word, follows it), as common/board.h names it."""
+    from .codefacts import Defines
+    from .lessons import REPO_ROOT
+    return Defines([REPO_ROOT / "common" / "board.h"]).value("SYSTIMER_CLO")
+
+
+class GuestClock(Monitor):
+    """The guest's own time, read by QEMU from the system timer's 64-bit microsecond
+    counter (reading it has no effect on the guest), over the monitor on a socket
+    QEMU inherited (CLOCK_ARGS)."""
+
+    def __init__(self, sock, timeout=1.0):
+        super().__init__(path="(inherited socket)", timeout=timeout)
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self.greeted = False
+        self.broken = False
+
+    def seconds(self):
+        """Guest seconds since reset, or None if QEMU does not answer in time (it has
+        exited, or is stuck): then never again, the stream being out of step."""
+        if self.broken:
+            return None
+        try:
+            if not self.greeted:
+                self._read_to_prompt()          # the monitor's banner
+                self.greeted = True
+            out = self.command(f"xp /2wx {system_timer_counter():#x}")
+            lo, hi = re.search(r": 0x([0-9a-f]{8}) 0x([0-9a-f]{8})", out).groups()
+            return (int(hi, 16) << 32 | int(lo, 16)) / 1e6
+        except (OSError, ConnectionError, AttributeError):
+            self.broken = True
+            return None

@@ -103,10 +103,15 @@ static int sys_getpid(struct proc *p, u32 a, u32 b, u32 c)
 
 static int sys_sleep(struct proc *p, u32 ms, u32 b, u32 c)
 {
+    u32 s;
     (void)b, (void)c;
-    if (p->killed)
-        return -EINTR;                  /* a kill that came first ends it now */
-    thread_sleep_us((u64)ms * 1000);
+    /* The check and the falling asleep are one step, IRQs masked throughout: a
+     * kill in between (the shell runs it if this thread is preempted there) would
+     * find the process runnable, so not wake it, and it would sleep the whole time. */
+    s = irq_save();
+    if (!p->killed)                     /* a kill that came first ends it now */
+        thread_sleep_us((u64)ms * 1000);
+    irq_restore(s);
     return p->killed ? -EINTR : 0;
 }
 
