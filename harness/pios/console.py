@@ -26,11 +26,19 @@ kernel idling at its prompt lives through about 180 s of its own time per second
 wall time, and a 5 s wait for an answer that never comes ends after some 30 ms
 instead of a second of ticks. A kernel that computes runs its clock at a fraction
 of wall time (one instruction, one nanosecond) and meets its CPU budget first.
+Guest time counts only once QEMU has taken every key sent to it (input_pending):
+keys still in the pipe leave an idle guest racing through seconds that are not its
+fault. And before a wait fails, for any of these reasons, it reads what QEMU has
+printed by then (_printed_meanwhile): this process can stall between reading the
+output and measuring, and an answer printed meanwhile counts.
 """
 
+import fcntl
 import os
 import socket
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -183,7 +191,8 @@ class Kernel:
                     now, cpu = time.monotonic(), self.cpu_seconds()
                     clock = self.clock.seconds() if self.clock else None
                     cpu_start = cpu if cpu_start is None else cpu_start
-                    guest_start = clock if guest_start is None else guest_start
+                    if guest_start is None or self.input_pending():
+                        guest_start = clock     # (keys still on their way: not its fault)
                     if cpu - cpu_start >= self.cpu_budget(timeout):
                         e.cpu_used, e.printed = cpu - cpu_start, self.log.written - written
                     elif clock is not None and guest_start is not None \
@@ -230,6 +239,16 @@ class Kernel:
     def before(self):
         """What came before the last match, with CR LF as LF."""
         return (self.child.before or "").replace("\r\n", "\n")
+
+    def input_pending(self):
+        """True while QEMU has not yet taken every byte sent to it from the pipe. Its
+        clock runs on meanwhile (an idle guest's clock races), but an answer to keys
+        it has not received cannot come: a wait does not count that guest time."""
+        try:
+            n = fcntl.ioctl(self.proc.stdin.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            return struct.unpack("i", n)[0] > 0
+        except (OSError, ValueError):
+            return False
 
     # ---- talking to it ---------------------------------------------------------------
     def send(self, text):
