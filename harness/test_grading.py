@@ -107,6 +107,11 @@ def test_kernel_that_hangs_in_one_command_loses_only_that(tmp_path):
 
 # ---- the CPU budget of a wait (pios.console): a spin ends early, nothing else does -----
 
+def TIMEOUT_SCALE():
+    from pios.console import TIMEOUT_SCALE as scale
+    return scale
+
+
 def _stand_in(tmp_path, program):
     """A Kernel whose "QEMU" is a Python program: it prints `program`'s output."""
     from pios.console import Kernel
@@ -118,7 +123,7 @@ def test_a_spinning_kernel_fails_on_its_cpu_budget(tmp_path):
     k = _stand_in(tmp_path, "while True: pass")
     start = time.monotonic()
     try:
-        with pytest.raises(KernelError, match=r"ran for 2\.\d s of CPU time \(a wait of 60 s "
+        with pytest.raises(KernelError, match=r"ran for 2\.\d s of CPU time \(this wait "
                            r"allows 2 s of CPU"):
             k.expect_exact("done", timeout=60)
     finally:
@@ -127,6 +132,20 @@ def test_a_spinning_kernel_fails_on_its_cpu_budget(tmp_path):
     # where the wall-clock timeout is 60 s
     assert time.monotonic() - start < 60
     assert Kernel.cpu_budget(60) == Kernel.cpu_budget(10) == 2 and Kernel.cpu_budget(5) == 1
+
+
+def test_a_wait_may_allow_less_cpu_than_its_timeout_would(tmp_path):
+    """cpu=: a test whose answer needs little CPU (a lesson 10 program: at most 0.2 s)
+    lets a spinning kernel fail after that much, whatever its wall-clock timeout."""
+    from pios.console import KernelError
+    k = _stand_in(tmp_path, "while True: pass")
+    start = time.monotonic()
+    try:
+        with pytest.raises(KernelError, match=r"this wait allows 0\.5 s of CPU"):
+            k.expect_exact("done", timeout=60, cpu=0.5)
+    finally:
+        k.close()
+    assert time.monotonic() - start < 1.5 * TIMEOUT_SCALE()
 
 
 def test_a_kernel_that_cannot_wake_fails_at_once(tmp_path):

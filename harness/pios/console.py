@@ -139,9 +139,8 @@ class Kernel:
                     "wake it, so no answer can come (interrupts masked or never enabled?)")
         elif getattr(err, "cpu_used", None) is not None:
             kind = (f"nothing matched while the kernel ran for {err.cpu_used:.1f} s of CPU "
-                    f"time (a wait of {err.timeout_used:g} s allows "
-                    f"{self.cpu_budget(err.timeout_used):g} s of CPU: it spins, or is far "
-                    "slower than it needs to be)")
+                    f"time (this wait allows {err.cpu_allowed:g} s of CPU: it spins, or is "
+                    "far slower than it needs to be)")
             if err.printed >= FLOOD_MEANWHILE:
                 kind += (f"; it printed {err.printed >> 10} KB meanwhile: an output flood "
                          "(the shell never got its turn)")
@@ -154,22 +153,27 @@ class Kernel:
                     "so it was stopped")
         return f"waiting for {what}: {kind}.\nLast output:\n{seen}"
 
-    def expect(self, pattern, timeout=None, what=None, guest=None):
+    def expect(self, pattern, timeout=None, what=None, guest=None, cpu=None):
         """Wait for a regex; returns the match. Raises KernelError on timeout or exit.
         guest: the seconds of the kernel's own time the answer may take (default: the
-        timeout); a test that has the kernel sleep longer says so."""
-        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern), guest)
+        timeout); a test that has the kernel sleep longer says so. cpu: the seconds of
+        QEMU's CPU it may take (default: cpu_budget(timeout)); a test that knows its
+        answer needs far less may say so, and a kernel that spins fails sooner."""
+        return self._wait(self.child.expect, pattern, timeout, what or repr(pattern), guest, cpu)
 
-    def expect_exact(self, text, timeout=None, what=None, guest=None):
-        return self._wait(self.child.expect_exact, text, timeout, what or repr(text), guest)
+    def expect_exact(self, text, timeout=None, what=None, guest=None, cpu=None):
+        return self._wait(self.child.expect_exact, text, timeout, what or repr(text), guest,
+                          cpu)
 
-    def _wait(self, fn, pattern, timeout, what, guest=None):
+    def _wait(self, fn, pattern, timeout, what, guest=None, cpu_allowed=None):
         """fn(pattern) until it matches, for at most `timeout` seconds of wall time,
         cpu_budget(timeout) seconds of QEMU's CPU time and `guest` seconds of the
         guest's clock (both counted from the first look, FIRST_LOOKS[0] seconds in:
         an answer that comes sooner costs no look)."""
         guest = (self.timeout if timeout is None else timeout) if guest is None else guest
         timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
+        cpu_allowed = self.cpu_budget(timeout) if cpu_allowed is None \
+            else cpu_allowed * TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
         cpu_start = cpu_last = idle_since = guest_start = None
         written, looks = self.log.written, 0
@@ -193,8 +197,9 @@ class Kernel:
                     cpu_start = cpu if cpu_start is None else cpu_start
                     if guest_start is None or self.input_pending():
                         guest_start = clock     # (keys still on their way: not its fault)
-                    if cpu - cpu_start >= self.cpu_budget(timeout):
+                    if cpu - cpu_start >= cpu_allowed:
                         e.cpu_used, e.printed = cpu - cpu_start, self.log.written - written
+                        e.cpu_allowed = cpu_allowed
                     elif clock is not None and guest_start is not None \
                             and clock - guest_start >= guest:
                         e.guest_used, e.guest_allowed = clock - guest_start, guest
@@ -275,13 +280,14 @@ class Kernel:
         """A prompt at the start of a line (the kernel's boot text ends with one)."""
         return self.expect(r"(^|\n)> ", timeout, what="the prompt '> '", guest=guest)
 
-    def cmd(self, line, timeout=None, guest=None):
+    def cmd(self, line, timeout=None, guest=None, cpu=None):
         """Type a command, check it is echoed, return its output (LF line ends, no
         trailing newline) once the next prompt appears (within `guest` seconds of the
-        kernel's time, default the timeout: see expect)."""
+        kernel's time and `cpu` of QEMU's CPU: see expect)."""
         self.send(line + "\r")
         self.expect_exact(line + "\r\n", timeout, what=f"the echo of {line!r}")
-        self.expect(r"(^|\r\n)> ", timeout, what=f"the prompt after {line!r}", guest=guest)
+        self.expect(r"(^|\r\n)> ", timeout, what=f"the prompt after {line!r}", guest=guest,
+                    cpu=cpu)
         return self.before
 
     def wait_exit(self, timeout=None, guest=None):
