@@ -12,8 +12,8 @@ one, where the reference's hungriest answer (a 26 ms busy-wait with interrupts
 off, guest time being instructions) takes 0.7 s and its programs under 0.1 s. CPU
 time, unlike wall time, does not stretch when the host is busy, so this limit says
 the same of a kernel on a loaded machine as on an idle one. And a wait ends when QEMU
-has run not at all for IDLE_WINDOW (1 s: its CPU time the same, every thread
-asleep at each look): under -icount with sleep=off a guest waiting for a timer
+has run not at all for IDLE_WINDOW (1 s: the guest's clock, or without one QEMU's
+CPU time, the same, and every thread asleep, at each look): under -icount with sleep=off a guest waiting for a timer
 gets there at once (QEMU jumps its clock ahead, and runs), so a QEMU that sleeps
 that long holds a CPU halted with no timer due and no key on the way that could
 wake it, and no answer can come.
@@ -175,7 +175,7 @@ class Kernel:
         cpu_allowed = self.cpu_budget(timeout) if cpu_allowed is None \
             else cpu_allowed * TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
-        cpu_start = cpu_last = idle_since = guest_start = None
+        cpu_start = cpu_last = clock_last = idle_since = guest_start = None
         written, looks = self.log.written, 0
         while True:
             left = deadline - time.monotonic()
@@ -193,7 +193,8 @@ class Kernel:
                     # process may stall between two looks (a loaded host), and an
                     # answer printed before the measurement must still count.
                     now, cpu = time.monotonic(), self.cpu_seconds()
-                    clock = self.clock.seconds() if self.clock else None
+                    asleep = tree_asleep(self.proc.pid)     # (before the clock's query
+                    clock = self.clock.seconds() if self.clock else None  # wakes QEMU)
                     cpu_start = cpu if cpu_start is None else cpu_start
                     if guest_start is None or self.input_pending():
                         guest_start = clock     # (keys still on their way: not its fault)
@@ -203,8 +204,12 @@ class Kernel:
                     elif clock is not None and guest_start is not None \
                             and clock - guest_start >= guest:
                         e.guest_used, e.guest_allowed = clock - guest_start, guest
-                    elif cpu != cpu_last or not tree_asleep(self.proc.pid):
-                        cpu_last, idle_since = cpu, now
+                    elif (clock != clock_last if clock is not None else cpu != cpu_last) \
+                            or not asleep:
+                        # (the guest's clock stands still only while its CPU is halted
+                        # with no timer due; QEMU's CPU time also moves when it answers
+                        # the clock's queries)
+                        cpu_last, clock_last, idle_since = cpu, clock, now
                         continue
                     elif now - idle_since >= IDLE_WINDOW * TIMEOUT_SCALE:
                         e.idle = True
