@@ -120,14 +120,15 @@ def test_long_sleep_then_periodic_timers_across_the_32_bit_wrap(kernel, rng):
                         what=f"the answer to tick {hz}")
     kernel.expect_exact(f"sleep {ms}\r\n", what=f"the echo of sleep {ms}")
     m = kernel.expect(r"slept (\d+) ms: (\d+) us by the timer, (\d+) ticks, (\d+) wakeups\r\n> ",
-                      timeout=15, what=f"the end of sleep {ms}")
+                      timeout=15, guest=ms / 1000 + 15, what=f"the end of sleep {ms}")
     slept, n = int(m[2]), int(m[3])
     assert int(m[1]) == ms and ms * 1000 <= slept <= ms * 1000 + 100, \
         f"sleep {ms} took {slept} us"
     expected = slept / period(hz)
     assert abs(n - expected) <= 1, f"{n} ticks in {slept} us at {hz} Hz, expected {expected:.1f}"
     kernel.expect_exact(f"timers {every} {count}\r\n", what=f"the echo of timers {every} {count}")
-    kernel.expect(r"(^|\r\n)> ", timeout=10, what=f"the end of timers {every} {count}")
+    kernel.expect(r"(^|\r\n)> ", timeout=10, guest=every * count / 1000 + 10,
+                  what=f"the end of timers {every} {count}")
     out = kernel.before
     m = re.search(r"^started at (\d+) us$", out, re.M)
     assert m, f"timers {every} {count}: no 'started at N us' line:\n{out}"
