@@ -6,17 +6,18 @@ milliseconds, and a kernel that does not answer fails in 5 s instead of hanging
 its test. On a much slower host, PIOS_TIMEOUT_SCALE=3 (say) multiplies them all.
 
 A wait also ends when QEMU has spent a fifth of its timeout, and at most 2 s, in
-CPU time without the answer (cpu_budget): a kernel that spins, in a loop or in a
-storm of timer ticks, fails after 1 s of CPU in a 5 s wait and 2 s in a 10-60 s
-one, where the reference's hungriest answer (a 26 ms busy-wait with interrupts
-off, guest time being instructions) takes 0.7 s and its programs under 0.1 s. CPU
-time, unlike wall time, does not stretch when the host is busy, so this limit says
-the same of a kernel on a loaded machine as on an idle one. And a wait ends when QEMU
-has run not at all for IDLE_WINDOW (1 s: the guest's clock, or without one QEMU's
-CPU time, the same, and every thread asleep, at each look): under -icount with sleep=off a guest waiting for a timer
-gets there at once (QEMU jumps its clock ahead, and runs), so a QEMU that sleeps
-that long holds a CPU halted with no timer due and no key on the way that could
-wake it, and no answer can come.
+CPU time without the answer (cpu_budget), or the `cpu` seconds a test allows for an
+answer it knows needs less (a lesson 10 program's run: 1 s): a kernel that spins, in
+a loop or in a storm of timer ticks, fails then, where the reference's hungriest
+answer (a 26-34 ms busy-wait with interrupts off, guest time being instructions)
+takes 0.7 s on an idle host and its programs under 0.2 s. CPU time stretches far
+less than wall time when the host is busy, so this limit says nearly the same of a
+kernel on a loaded machine as on an idle one. And a wait ends when QEMU has run not
+at all for IDLE_WINDOW (1 s: the guest's clock, or without one QEMU's CPU time, the
+same, and every thread asleep, at each look): under -icount with sleep=off a guest
+waiting for a timer gets there at once (QEMU jumps its clock ahead, and runs), so a
+QEMU that sleeps that long holds a CPU halted with no timer due and no key on the
+way that could wake it, and no answer can come.
 
 Third, a wait ends when the guest's own clock (the system timer, read through
 QEMU's monitor: qemu.GuestClock) has run as long as the wait's timeout, or the
@@ -167,9 +168,9 @@ class Kernel:
 
     def _wait(self, fn, pattern, timeout, what, guest=None, cpu_allowed=None):
         """fn(pattern) until it matches, for at most `timeout` seconds of wall time,
-        cpu_budget(timeout) seconds of QEMU's CPU time and `guest` seconds of the
-        guest's clock (both counted from the first look, FIRST_LOOKS[0] seconds in:
-        an answer that comes sooner costs no look)."""
+        `cpu_allowed` (default cpu_budget(timeout)) seconds of QEMU's CPU time and
+        `guest` seconds of the guest's clock (both counted from the first look,
+        FIRST_LOOKS[0] seconds in: an answer that comes sooner costs no look)."""
         guest = (self.timeout if timeout is None else timeout) if guest is None else guest
         timeout = (self.timeout if timeout is None else timeout) * TIMEOUT_SCALE
         cpu_allowed = self.cpu_budget(timeout) if cpu_allowed is None \

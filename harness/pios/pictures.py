@@ -57,18 +57,24 @@ SECTION_WHAT = {".text": ".text.boot first (_start), then all code",
                 ".stack": "the SVC stack: sp starts at the top, grows down"}
 
 
-def memory_01(L):
+def kernel_sections(L, width):
+    """Lesson 01's kernel as both its pictures draw it: (svg, sections, __kernel_start,
+    __kernel_end, bytes of safety vectors, bytes of kernel.img)."""
     secs = C.sections(L.path / "build" / "kernel.elf")
     start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
     low = L.sym("stop") - L.sym("safety_vectors")
     loaded = [sec for sec in secs if sec[4]]
     img = max(lma + size for _, size, _, lma, _ in loaded) - min(lma for *_, lma, _ in loaded)
     assert secs[0][2] == start and L.sym("_start") == start
-
-    s = Svg(1000, 10, "Lesson 01: where the kernel is in memory",
+    s = Svg(width, 10, "Lesson 01: where the kernel is in memory",
             "The kernel's sections from 0x8000 up, as the linker placed them: the code and "
             "constants that kernel.img holds, then .bss and the stack, which it does not.",
             f"lessons/{L.name}/build/kernel.elf (sections, symbols), common/kernel.ld")
+    return s, secs, start, end, low, img
+
+
+def memory_01(L):
+    s, secs, start, end, low, img = kernel_sections(L, 1000)
     s.text(20, 30, "Lesson 01: the kernel in memory (common/kernel.ld)", size=18, bold=True)
     s.text(20, 54, "Low addresses at the top. The firmware copies kernel.img to "
            f"{hx(start)} and jumps there.", size=14)
@@ -107,17 +113,7 @@ def memory_01(L):
 def memory_01_slide(L):
     """The slide's copy: the kernel's sections, drawn at the slide's own size (1160 px
     wide, shown 1:1), text 18 px and more; kernel.img's size in the key."""
-    secs = C.sections(L.path / "build" / "kernel.elf")
-    start, end = L.sym("__kernel_start"), L.sym("__kernel_end")
-    low = L.sym("stop") - L.sym("safety_vectors")
-    loaded = [sec for sec in secs if sec[4]]
-    img = max(lma + size for _, size, _, lma, _ in loaded) - min(lma for *_, lma, _ in loaded)
-    assert secs[0][2] == start and L.sym("_start") == start
-
-    s = Svg(1160, 10, "Lesson 01: where the kernel is in memory",
-            "The kernel's sections from 0x8000 up, as the linker placed them: the code and "
-            "constants that kernel.img holds, then .bss and the stack, which it does not.",
-            f"lessons/{L.name}/build/kernel.elf (sections, symbols), common/kernel.ld")
+    s, secs, start, end, low, img = kernel_sections(L, 1160)
     x, w, y = 150, 300, 16
     lx = x + w + 18
     s.rect(x, y, w, 56, fill=FILL["free"])
