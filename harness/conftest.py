@@ -205,12 +205,14 @@ def _log_name(nodeid, n):
 
 @pytest.fixture
 def boot(request, lesson):
-    """Factory: boot(machine=..., raw=False, extra=[...], timeout=...) starts QEMU on
-    the lesson's kernel and returns a Kernel. Every QEMU is killed at teardown."""
+    """Factory: boot(machine=..., raw=False, extra=[...], timeout=..., monitor=False,
+    log_limit=...) starts QEMU on the lesson's kernel and returns a Kernel. Every
+    QEMU is killed at teardown."""
     kernels = []
     request.node.pios_kernels = kernels
 
-    def start(machine=None, raw=False, extra=(), timeout=DEFAULT_TIMEOUT, monitor=False):
+    def start(machine=None, raw=False, extra=(), timeout=DEFAULT_TIMEOUT, monitor=False,
+              log_limit=qemu.LOG_LIMIT):
         machine = machine or request.config.getoption("--machine")
         sock = None
         if monitor:     # a short path: unix socket names are limited to 108 bytes
@@ -220,7 +222,7 @@ def boot(request, lesson):
                                 machine=machine, extra=extra, monitor=sock)
         log = request.config.pios_log_dir / lesson.name / _log_name(request.node.nodeid, len(kernels))
         log.parent.mkdir(parents=True, exist_ok=True)
-        k = Kernel(cmd, log, timeout=timeout)
+        k = Kernel(cmd, log, timeout=timeout, log_limit=log_limit)
         k.monitor = qemu.Monitor(sock) if sock else None
         kernels.append(k)
         return k

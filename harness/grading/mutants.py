@@ -609,6 +609,17 @@ MUTANTS += [
            catches=["test_10_processes.py::test_two_processes_interleave"],
            why="the address space of the thread being left loaded, not the next one's: "
                "a process runs in another's memory"),
+    Mutant("wake-only-the-head", "10-processes", "sched.c",
+           find="    wq->first = NULL;\n"
+                "    for (; t; t = next) {           /* unlink each one: it may wait again "
+                "at once */\n        next = t->wait_next;\n",
+           replace="    wq->first = t ? t->wait_next : NULL;\n"
+                   "    for (; t; t = next) {           /* unlink each one: it may wait "
+                   "again at once */\n        next = NULL;\n",
+           catches=["test_10_processes.py::test_every_waiting_parent_is_woken"],
+           why="wake_all() wakes only the latest waiter: with three parents waiting for "
+               "exits, a child's exit wakes the shell and leaves its own parent blocked "
+               "until other exits happen to reach it"),
 ]
 
 # Mistakes QEMU cannot show (its raspi0 has no caches, flushes its TLB on its own and

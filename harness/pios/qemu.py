@@ -91,9 +91,11 @@ def _die_with_parent():
         pass
 
 
-# The most a kernel prints in any test is ~12 KB (lesson 04's input bursts): 256 KB
-# is twenty times that, and bounds a flood's log, its test output and memory.
-LOG_LIMIT = 256 << 10
+# The most a kernel prints in a test is ~12 KB (lesson 04's input bursts): 64 KB is
+# five times that, and bounds a flood's log, its test output and memory. A test that
+# lets a kernel print more says so (Kernel(log_limit=...), boot(log_limit=...)).
+# A flood's cost is its bytes: QEMU writes each one to the pipe on its own.
+LOG_LIMIT = 64 << 10
 
 
 class CappedLog:
