@@ -316,6 +316,8 @@ def test_user_pages_are_not_global_and_each_process_has_its_asid(boot, lesson, r
     assert None not in live.values(), f"procs does not list both background processes: {live}"
     assert len(set(live.values())) == 2 and 0 not in live.values(), \
         f"two live processes need two ASIDs of their own (not 0): procs says {live}"
+    # both memchecks reach their sleep first: no syscall of theirs meets the breakpoint
+    k.cmd("sleep 20")
     sock = Path(k.monitor.path).parent / "gdb.sock"
     # stopped until GDB says continue: an idle guest left running would race through
     # its timer ticks, a CPU flat out, while GDB starts
