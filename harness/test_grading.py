@@ -378,6 +378,31 @@ def test_sandboxed_build_reads_nothing_of_the_host(trick, tmp_path):
         outside[1].unlink()
 
 
+@pytest.mark.course     # half a minute: make test-course
+def test_a_hostile_class_leaks_nothing(tmp_path):
+    """hostile_class.py's 29 cases (include tricks, .incbin, semihosting, its own
+    Makefile, links, bombs, floods, ...) graded as a batch: nothing of the host (a
+    marked file in the repository, /etc/passwd's first line, the grading secret)
+    reaches any report, no case writes a host file, and every case is graded or
+    skipped with a reason. The control, its own file printed at boot, is found in
+    its report: the search can find what it looks for."""
+    from grading import hostile_class as H
+    dest = tmp_path / f"hostile-{uuid.uuid4().hex[:8]}"
+    secret = f"secret-{uuid.uuid4().hex}"
+    try:
+        H.write(LESSONS[TIMER], dest)
+        G.grade_batch(ROOT, LESSONS[TIMER], dest, tmp_path / "grades", secret=secret,
+                      select=ONE_TEST, echo=lambda *a, **k: None)
+        rows, written, top = H.outcome(dest, tmp_path / "grades", secret)
+    finally:
+        shutil.rmtree(H.HOST_DIRS / dest.name, ignore_errors=True)
+    assert len(rows) == len(H.CASES) + 2 and written == [] and top == set()
+    leaks = {r["case"]: r["leaked"] for r in rows if r["leaked"]}
+    assert leaks == {"control": {H.CONTROL}}, leaks
+    assert all(r["score"] not in ("?", "") for r in rows), rows
+    assert all("grader error" not in r["says"] for r in rows), rows
+
+
 def _printed_at_boot(path):
     """A kernel.c edit: embed `path` with inline asm, print it before the banner."""
     return ("void kernel_main(void)\n{",
