@@ -48,8 +48,8 @@ NOT_IN_REPO = {
     "results.json", "grade.json", "summary.json", "raw.json",
     # what the starter tools write into a student's tree or repository
     "piOS.yml", ".github/workflows/piOS.yml", "harness/carry/",
-    # a submission's own file, quoted in a grader's note (docs/grading.md)
-    "lessons/05-timer/mmio.h",
+    # a submission's own files, quoted in the grader's notes (docs/grading.md)
+    "lessons/05-timer/mmio.h", "bomb.h",
     # headers of the compiler and of the host (libffi, for the host-side unit tests)
     "stddef.h", "ffi.h",
     # lesson 04's exercise asks the reader to write it
@@ -58,10 +58,11 @@ NOT_IN_REPO = {
 # A bare file name on a line that names another project is that project's file
 # ("Linux's bcm2835_timer.c", "xv6's kalloc.c"): the READMEs and slides compare.
 OTHER_PROJECTS_RE = re.compile(r"\b(?:Linux|xv6|QEMU|seL4|Genode|U-Boot|FreeBSD|NetBSD)\b")
-# Test modules and the fake class of submissions write fixture trees: their string
-# literals name those trees' files, so only their comments and docstrings are read,
-# and a bare name the module also writes as a string literal is a fixture's file.
-TEST_MODULES = ("test_", "fake_class")
+# Test modules and the made-up classes of submissions (fake and hostile) write
+# fixture trees: their string literals name those trees' files, so only their
+# comments and docstrings are read, and a bare name the module also writes as a
+# string literal is a fixture's file.
+TEST_MODULES = ("test_", "fake_class", "hostile_class")
 # A word made of these characters is a candidate; it ends at anything else (a ':' of
 # "proc.c:263", a ')' of a Markdown link, a '#' of an anchor).
 WORD_RE = re.compile(r"[\w./\-]+")

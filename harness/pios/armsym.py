@@ -20,6 +20,7 @@ into (FOLLOW_MAX instructions, FOLLOW_DEPTH deep), so a student's helper functio
 checked as if it were inlined.
 """
 
+import functools
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -372,6 +373,7 @@ NO_S = {"b", "bl", "bx", "blx", "ldr", "str", "ldrb", "strb", "ldrh", "strh", "p
         "pop", "mcr", "mrc", "cmp", "cmn", "tst", "teq"}
 
 
+@functools.lru_cache(maxsize=None)     # a kernel uses a few hundred mnemonics
 def decode(mnem):
     """'ldrne' -> ('ldr', False, 'ne'); 'movs' -> ('mov', True, 'al')."""
     for base in BASES:

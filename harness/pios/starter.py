@@ -410,6 +410,7 @@ TREE_FILES = ["Makefile", ".gitignore", "common", "harness", "docs"]
 # caches are not course material. test_references.py checks that the whole course's
 # files name only files it has: a student's tree holds one lesson.
 _NEVER_HANDED_OUT = ("mutants.py", "campaign.py", "pios-mutants", "fake_class.py", "profile_class.py",
+                     "hostile_class.py",
                      "test_grading.py", "test_course.py", "test_references.py",
                      "lint_cases.py", "test_lint.py", "test_pictures.py",
                      "selfcheck.py", "stretch_solutions.py", "logs", "build", "__pycache__", ".pytest_cache",

@@ -164,7 +164,7 @@ def test_four_processes_each_keep_their_own_memory(kernel, rng):
     four waits collect them, each with its own value.
 
     The whole sequence is typed at once (background output may land in the middle
-    of the echo of a later command line, which is not looked at), after a `busy 10`
+    of the echo of a later command line, which is not looked at), after a `busy 3`
     during which all of it arrives: while the shell waited for input, guest time
     would race ahead and the sleepers could be gone before `procs`. `busy` reports
     the bytes it found buffered; if they were not all there (a very loaded host),
@@ -174,7 +174,7 @@ def test_four_processes_each_keep_their_own_memory(kernel, rng):
         sleeps = rng.sample(range(200, 1000, 50), 4)
         lines = [f"run memcheck {v:#x} {ms} &" for v, ms in zip(values, sleeps)]
         lines += ["procs"] + ["wait"] * 5
-        kernel.send("".join(line + "\r" for line in ["busy 10"] + lines))
+        kernel.send("".join(line + "\r" for line in ["busy 3"] + lines))
         kernel.expect(r"error: no child processes\r\n", timeout=20,   # (0.25 s of
                       what="the fifth `wait`: no child processes", cpu=1.0)  # CPU at most)
         text = kernel.before
@@ -192,12 +192,12 @@ def test_four_processes_each_keep_their_own_memory(kernel, rng):
         exits = dict(re.findall(r"\[pid (\d+)\] exited with status (-?\d+)", text))
         assert {int(p) for p in exits} == set(started) and set(exits.values()) == {"0"}, \
             f"four exits with status 0 expected:\n{text}"
-        m = re.search(r"busy 10 ms: received \d+ bytes meanwhile, (\d+) buffered", text)
-        assert m, f"busy 10: no report in:\n{text}"
+        m = re.search(r"busy 3 ms: received \d+ bytes meanwhile, (\d+) buffered", text)
+        assert m, f"busy 3: no report in:\n{text}"
         if int(m[1]) == len("".join(line + "\r" for line in lines)):
             break
     else:
-        raise AssertionError("three times, the input did not all arrive during `busy 10`: "
+        raise AssertionError("three times, the input did not all arrive during `busy 3`: "
                              "the host is too loaded to measure")
     asids = {int(p): int(a) for p, a in
              re.findall(r"^(\d+)\s+memcheck\s+alive\s+\d+\s+(\d+)\s+\d+\r?$", text, re.M)}
