@@ -436,7 +436,7 @@ def _limits():
 
 TEST_MEMORY = 4 << 30    # bytes of address space per process of a test run (QEMU
                          # maps ~1.8 GB: 512 MB of guest RAM and its code cache)
-TEST_FILE = 64 << 20     # bytes per file a test run writes (a serial log stops at 256 KB)
+TEST_FILE = 64 << 20     # bytes per file a test run writes (a serial log stops at 64 KB)
 
 
 def _test_limits():
