@@ -18,7 +18,7 @@ LESSON = 10
 EFAULT, ECHILD, ENOSYS = -14, -10, -38
 
 
-# A program's run, or the wait for its exit, needs at most 0.16 s of QEMU's CPU with
+# A program's run, or the wait for its exit, needs at most 0.17 s of QEMU's CPU with
 # three test runs at once on two cores (PIOS_WAIT_STATS): 0.5 s lets a kernel that
 # spins there fail in half a second, not in its timeout's 2 (docs/grading.md).
 RUN_CPU = 0.5
@@ -507,17 +507,19 @@ def test_kill_ends_a_read_and_the_next_key_goes_to_the_shell(kernel, rng):
 @pytest.mark.points(1)
 def test_kill_cuts_a_long_write_short(boot, rng):
     """`flood kill MS BYTES` starts a child that writes 1 MB in one write() and kills
-    it after a few ms: the write must stop at the next chunk (the child exits with
-    137), not print the rest of its buffer. The reference prints about 100 KB
-    first, more than a kernel may print elsewhere: this kernel may print an eighth
-    of the megabyte, and a little more is already a flood."""
+    it after 1 to 3 ms: the write must stop at the next chunk (the child exits with
+    137), not print the rest of its buffer. The reference prints some 25 KB per ms
+    of guest time before the kill lands (up to 77 KB), more than a kernel may print
+    elsewhere: this kernel may print a quarter of the megabyte (a write path three
+    times leaner than the reference's still passes), and a little more is already a
+    flood."""
     size = 1 << 20
-    kernel = boot(log_limit=size // 8 + (16 << 10))
+    kernel = boot(log_limit=size // 4 + (16 << 10))
     kernel.read_boot()
-    out, _, status = run(kernel, f"flood kill {rng.randrange(2, 6)} {size}", timeout=60)
+    out, _, status = run(kernel, f"flood kill {rng.randrange(1, 4)} {size}", timeout=60)
     assert out.rstrip().endswith("flood: kill -> 0, status 137") and status == 0, out[-300:]
     printed = out.count("\n") * 64
-    assert printed < size // 8, f"about {printed} bytes printed: the kill did not stop it"
+    assert printed < size // 4, f"about {printed} bytes printed: the kill did not stop it"
 
 
 def resources(kernel):
@@ -594,8 +596,9 @@ def test_every_waiting_parent_is_woken(kernel, rng):
     typed = "".join(line + "\r" for line in lines)
     for _ in range(3):
         kernel.send("busy 3\r" + typed)
-        kernel.expect(rf"\r\n{word}\r\n", timeout=15, what=f"the echo of {word!r}, last",
-                      cpu=RUN_CPU)
+        kernel.expect(rf"\r\n{word}\r\n", timeout=15, cpu=RUN_CPU,
+                      what=f"the output of `echo {word}`, typed last (a `wait` that never "
+                           "returns leaves it unread: a parent never woken?)")
         done = kernel.before
         kernel.expect_prompt()
         m = re.search(r"busy 3 ms: received \d+ bytes meanwhile, (\d+) buffered", done)
@@ -605,7 +608,9 @@ def test_every_waiting_parent_is_woken(kernel, rng):
     else:
         raise AssertionError("three times, the input did not all arrive during `busy 3`: "
                              "the host is too loaded to measure")
-    first, second = map(int, re.findall(r"\[pid (\d+)\] started in the background", done))
+    started = [int(p) for p in re.findall(r"\[pid (\d+)\] started in the background", done)]
+    assert len(started) == 2, f"two pairs started in the background, got:\n{done}"
+    first, second = started
     exits = [int(p) for p in re.findall(r"\[pid (\d+)\] exited with status 0", done)]
     assert done.count("pair: child") == 4 and sorted(exits) == sorted([first, second]), done
     assert exits == [first, second], \

@@ -135,7 +135,7 @@ def test_a_spinning_kernel_fails_on_its_cpu_budget(tmp_path):
 
 
 def test_a_wait_may_allow_less_cpu_than_its_timeout_would(tmp_path):
-    """cpu=: a test whose answer needs little CPU (a lesson 10 program: at most 0.2 s)
+    """cpu=: a test whose answer needs little CPU (a lesson 10 program: at most 0.17 s)
     lets a spinning kernel fail after that much, whatever its wall-clock timeout."""
     from pios.console import KernelError
     k = _stand_in(tmp_path, "while True: pass")
@@ -381,11 +381,12 @@ def test_sandboxed_build_reads_nothing_of_the_host(trick, tmp_path):
 @pytest.mark.course     # half a minute: make test-course
 def test_a_hostile_class_leaks_nothing(tmp_path):
     """hostile_class.py's 29 cases (include tricks, .incbin, semihosting, its own
-    Makefile, links, bombs, floods, ...) graded as a batch: nothing of the host (a
-    marked file in the repository, /etc/passwd's first line, the grading secret)
-    reaches any report, no case writes a host file, and every case is graded or
-    skipped with a reason. The control, its own file printed at boot, is found in
-    its report: the search can find what it looks for."""
+    Makefile, links, bombs, floods, ...) graded as a batch: each gets the score and
+    the message it should (a refusal, a failed build, a flood stopped, ...),
+    nothing of the host (a marked file in the repository, any line of /etc/passwd,
+    the grading secret) reaches any report, and no case writes a host file. The
+    control, its own file printed at boot, is found in its report: the search can
+    find what it looks for."""
     from grading import hostile_class as H
     dest = tmp_path / f"hostile-{uuid.uuid4().hex[:8]}"
     secret = f"secret-{uuid.uuid4().hex}"
@@ -396,11 +397,14 @@ def test_a_hostile_class_leaks_nothing(tmp_path):
         rows, written, top = H.outcome(dest, tmp_path / "grades", secret)
     finally:
         shutil.rmtree(H.HOST_DIRS / dest.name, ignore_errors=True)
-    assert len(rows) == len(H.CASES) + 2 and written == [] and top == set()
+        if H.HOST_DIRS.is_dir() and not any(H.HOST_DIRS.iterdir()):
+            H.HOST_DIRS.rmdir()
+        shutil.rmtree(dest, ignore_errors=True)        # (60,000 junk files)
+    assert len(rows) == len(H.EXPECT) and written == [] and top == set()
     leaks = {r["case"]: r["leaked"] for r in rows if r["leaked"]}
     assert leaks == {"control": {H.CONTROL}}, leaks
-    assert all(r["score"] not in ("?", "") for r in rows), rows
-    assert all("grader error" not in r["says"] for r in rows), rows
+    wrong = [(r["case"], r["score"], r["says"]) for r in rows if not r["expected"]]
+    assert not wrong, wrong
 
 
 def _printed_at_boot(path):

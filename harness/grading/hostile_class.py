@@ -11,10 +11,15 @@ The first command writes DEST/ (one submission per case, each a copy of the
 reference lesson with its attack), DEST.cases.csv (what each one tries) and, in
 harness/logs/hostile-host/DEST's name/, the host's files the cases go after: one
 holding a marker, which the cases name by its absolute path, and the folder where
-the cases that try to write the host would leave files. The last prints the table (Markdown): each case's score, the
-grader's first message about it, and what of the host reached any report (the
-marker, /etc/passwd's first line, the grading secret) or the host's disk.
-Every row should say "nothing".
+the cases that try to write the host would leave files (delete it when done; two
+classes whose folders have the same name share it). The last prints the table
+(Markdown): each case's score, the grader's first words about it, whether both
+are what the grader should do with it, and what of the host reached any of its
+reports: the marker (either end of it, in any case: a message may cut it or
+lower-case it), any line of /etc/passwd, the grading secret (only if
+PIOS_GRADE_SECRET is set, as for the grading). Every row but the control's should
+say "nothing"; the control prints a file of its own at boot, and its row shows
+that file: the search finds what it looks for.
 
 Reference code: the starter generator never hands this file out.
 """
@@ -24,6 +29,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -235,8 +241,9 @@ CASES = [
     ("incbin-at-boot", "inline asm .incbin of a host file, printed at boot",
      _print_at_boot("{host}"), None),
     ("passwd-at-boot", "the same with /etc/passwd", _print_at_boot("/etc/passwd"), None),
-    ("environ-at-boot", "the same with /proc/self/environ (the grading secret's variable)",
-     _print_at_boot("/proc/self/environ"), None),
+    ("environ-include", "#include of /proc/self/environ, where the grading secret's "
+     "variable would be (an error would quote it)",
+     _prepend("timer.c", '#include "/proc/self/environ"\n'), None),
     ("asm-incbin", ".incbin of a host file in a .S of its own, printed at boot",
      _asm_file('.section .rodata\n.global leak\nleak: .incbin "{host}"\n.byte 0\n'), None),
     ("asm-include", ".include of a host file in a .S", _asm_file('.include "{host}"\n'), None),
@@ -265,6 +272,36 @@ CASES = [
     ("pruned-folders", "a .zip whose node_modules/, .git/ and build/ hold sources",
      None, _pruned_dirs),
 ]
+
+
+# What the grader should do with each case: its score (none, all, or less than all
+# of the points, or not graded at all) and words that must be in what it says.
+BUILD_FAILS = ("none", r"the build failed")
+EXPECT = {
+    "control": ("none", r"did not boot to its prompt"),
+    "include": BUILD_FAILS, "include-if-optimized": BUILD_FAILS,
+    "has-include-probe": ("all", r"every test passed"),
+    "pragma-dependency": BUILD_FAILS, "line-directive": BUILD_FAILS,
+    "header-chain": BUILD_FAILS, "incbin-at-boot": BUILD_FAILS,
+    "passwd-at-boot": BUILD_FAILS, "environ-include": BUILD_FAILS,
+    "asm-incbin": BUILD_FAILS, "asm-include": BUILD_FAILS,
+    "semihosting-write": ("all", r"every test passed"),
+    "shadow-common-header": ("all", r"ignored mmio\.h"),
+    "own-build-files": ("all", r"ignored Makefile.*ignored common/board\.h"),
+    "hostile-names": ("all", r"refused \$\(touch .*only letters"),
+    "symlinked-source": ("none", r"refused timer\.c: a symbolic link"),
+    "flood": ("less", r"output flood"), "flood-newlines": ("less", r"output flood"),
+    "hang-at-boot": ("none", r"did not boot to its prompt"),
+    "reset-loop": ("none", r"did not boot to its prompt"),
+    "junk-files": ("all", r"every test passed"),
+    "paths-out": ("all", r"refused \.\./\.\./escape\.c: the path leads outside"),
+    "links": ("all", r"refused .*: a symbolic link"),
+    "zip-bomb": ("all", r"refused .*bomb\.h: over the"),
+    "disk-image": ("all", r"every test passed"),
+    "pruned-folders": ("all", r"every test passed"),
+    "class.csv": ("all", r"every test passed"),
+    "linked": ("skipped", r"skipped linked: a symbolic link"),
+}
 
 
 def write(lesson, dest):
@@ -312,16 +349,21 @@ CONTROL = "its own file (the control)"
 
 
 def outcome(dest, grades, secret=None):
-    """What grading did with each case: ([{case, what, score, says, leaked}], the
-    files the cases wrote on the host, what the whole-class files leaked). leaked
-    names the secrets found in the case's report folder: the control's should be
-    its own file, every other case's empty."""
+    """What grading did with each case: ([{case, what, score, says, expected,
+    leaked}], the files the cases wrote on the host, what the whole-class files
+    leaked). expected: the score and the words are what EXPECT says; leaked: the
+    secrets found in the case's report folder (the control's should be its own
+    file, every other case's none)."""
     dest, grades = Path(dest).resolve(), Path(grades)
     cases = list(csv.DictReader(open(f"{dest}.cases.csv")))
-    passwd = (Path("/etc/passwd").read_text().splitlines() or [""])[0]
     host_dir = HOST_DIRS / dest.name
-    secrets = {"the host file's marker": cases[0]["marker"], "/etc/passwd": passwd,
-               "the grading secret": secret, CONTROL: (host_dir / "control.txt").read_text().strip()}
+    marker = cases[0]["marker"].rsplit("-", 1)[1]
+    control = (host_dir / "control.txt").read_text().strip().rsplit("-", 1)[1]
+    secrets = {"the host file's marker": [marker[:12], marker[-12:]],
+               "/etc/passwd": [line for line in Path("/etc/passwd").read_text().splitlines()
+                               if len(line) >= 12],
+               "the grading secret": [secret] if secret else [],
+               CONTROL: [control[:12], control[-12:]]}
     skipped = {}
     G.submissions_in(dest, echo=lambda line: skipped.setdefault(
         line.split(":")[0].removeprefix("skipped "), line))
@@ -329,37 +371,50 @@ def outcome(dest, grades, secret=None):
     for c in cases:
         name = G.ARCHIVE_RE.sub("", c["submission"])
         folder = grades / G.STUDENTS / name
-        row = dict(case=c["case"], what=c["what"], score="?", says="not graded", leaked=set())
+        row = dict(case=c["case"], what=c["what"], score="?", says="not graded", leaked=set(),
+                   kind="not graded")
         if name in skipped:
-            row.update(score="-", says=skipped[name])
+            row.update(score="-", says=skipped[name], kind="skipped")
         elif (folder / "grade.json").is_file():
             r = json.loads((folder / "grade.json").read_text())
             row.update(score=f"{r['score']:g}/{r['max_score']:g}", says=_first_message(r),
-                       leaked=_leaks(folder.rglob("*"), secrets))
+                       leaked=_leaks(folder.rglob("*"), secrets),
+                       kind="none" if r["score"] == 0 else "all"
+                       if r["score"] == r["max_score"] else "some")
+        kind, words = EXPECT[row["case"]]
+        kinds = ("none", "some") if kind == "less" else (kind,)
+        row["expected"] = row["kind"] in kinds and bool(re.search(words, row["says"], re.S))
         rows.append(row)
     written = sorted(p.name for p in host_dir.iterdir() if p.name.startswith(("pwned", "semi")))
     return rows, written, _leaks(grades.iterdir(), secrets)
 
 
 def _leaks(files, secrets):
+    """The names of the secrets any of files holds (any of a secret's pieces, in
+    any case)."""
     found = set()
     for p in files:
         if p.is_file():
-            text = p.read_text(errors="replace")
-            found |= {name for name, s in secrets.items() if s and s in text}
+            text = p.read_text(errors="replace").lower()
+            found |= {name for name, pieces in secrets.items()
+                      if any(piece.lower() in text for piece in pieces)}
     return found
 
 
 def table(dest, grades, secret=None):
     rows, written, top = outcome(dest, grades, secret)
-    out = ["| case | what it tries | score | the grader says | what of the host leaked |",
-           "| --- | --- | ---: | --- | --- |"]
+    out = ["| case | what it tries | score | the grader says | as it should | "
+           "what of the host leaked |", "| --- | --- | ---: | --- | --- | --- |"]
     out += [f"| {r['case']} | {r['what']} | {r['score']} | {_cell(r['says'])} | "
+            f"{'yes' if r['expected'] else '**NO**'} | "
             f"{', '.join(sorted(r['leaked'])) or 'nothing'} |" for r in rows]
-    return "\n".join(out + ["", "Files the cases tried to write on the host: "
-                            + (", ".join(written) or "none") + ".",
-                            "The class's own files (class.csv, summary): "
-                            + (", ".join(sorted(top)) or "nothing of the host") + "."])
+    out += ["", f"{sum(r['expected'] for r in rows)} of {len(rows)} cases graded as they "
+            "should be.", "Files the cases tried to write on the host: "
+            + (", ".join(written) or "none") + ".", "The class's own files (class.csv, "
+            "summary): " + (", ".join(sorted(top)) or "nothing of the host") + "."]
+    if not secret:
+        out.append(f"({G.SECRET_ENV} is not set: the grading secret was not looked for.)")
+    return "\n".join(out)
 
 
 def _first_message(r):

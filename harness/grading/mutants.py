@@ -609,6 +609,13 @@ MUTANTS += [
            catches=["test_10_processes.py::test_two_processes_interleave"],
            why="the address space of the thread being left loaded, not the next one's: "
                "a process runs in another's memory"),
+    Mutant("write-ignores-kill", "10-processes", "syscall.c",
+           find="        if (p->killed)                  /* a kill cuts a long write short */\n"
+                "            return done ? (int)done : -EINTR;\n",
+           replace="",
+           catches=["test_10_processes.py::test_kill_cuts_a_long_write_short"],
+           why="sys_write() never looks at `killed` between chunks: a killed process "
+               "prints the rest of its megabyte first"),
     Mutant("wake-only-the-head", "10-processes", "sched.c",
            find="    wq->first = NULL;\n"
                 "    for (; t; t = next) {           /* unlink each one: it may wait again "

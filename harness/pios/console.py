@@ -10,7 +10,7 @@ CPU time without the answer (cpu_budget), or the `cpu` seconds a test allows for
 answer it knows needs less (a lesson 10 program's run: 0.5 s): a kernel that spins,
 in a loop or in a storm of timer ticks, fails then, where the reference's hungriest
 answer (a 26-34 ms busy-wait with interrupts off, guest time being instructions)
-takes 0.7 s on an idle host and its programs under 0.16 s. CPU time stretches far
+takes 0.7 s on an idle host and its programs at most 0.17 s. CPU time stretches far
 less than wall time when the host is busy, so this limit says nearly the same of a
 kernel on a loaded machine as on an idle one. And a wait ends when QEMU has run not
 at all for IDLE_WINDOW (1 s: the guest's clock, or without one QEMU's CPU time, the

@@ -28,7 +28,7 @@ PAGE = 4096
 USER_HEAP_MAX = 16 << 20
 
 
-# A program's run, or the wait for its exit, needs at most 0.16 s of QEMU's CPU with
+# A program's run, or the wait for its exit, needs at most 0.17 s of QEMU's CPU with
 # three test runs at once on two cores (PIOS_WAIT_STATS): 0.5 s lets a kernel that
 # spins there fail in half a second, not in its timeout's 2 (docs/grading.md).
 RUN_CPU = 0.5
