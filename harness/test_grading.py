@@ -32,8 +32,9 @@ HARNESS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HARNESS))
 
 from pios import grade as G                                  # noqa: E402
-from grading.selfcheck import (LESSONS, ROOT, by_test, copy_lesson, edit,  # noqa: E402
-                               graded, own_tests)
+from grading.selfcheck import (LESSONS, ROOT, Zeros, by_test, copy_lesson,  # noqa: E402
+                               edit, graded, own_tests, printed_at_boot,
+                               semihosted_write)
 
 WHOLE_COURSE = True     # not a lesson's behaviour: left out of `make test L=NN`
 
@@ -167,7 +168,6 @@ def test_an_answer_printed_before_a_stalled_look_still_counts(tmp_path, monkeypa
     looking at its CPU time (or clock): a limit found blown after the stall must not
     fail an answer that QEMU printed during it. The stand-in prints at 0.1 s; the
     second look stalls 0.3 s and then reports the whole CPU budget used."""
-    from pios.console import Kernel
     k = _stand_in(tmp_path, "import time; time.sleep(0.1); print('done', flush=True); "
                             "time.sleep(30)")
     looks = iter([0.0])
@@ -407,14 +407,6 @@ def test_a_hostile_class_leaks_nothing(tmp_path):
     assert not wrong, wrong
 
 
-def _printed_at_boot(path):
-    """A kernel.c edit: embed `path` with inline asm, print it before the banner."""
-    return ("void kernel_main(void)\n{",
-            f'__asm__(".section .rodata\\nleak: .incbin \\"{path}\\"\\n.byte 0\\n'
-            '.text");\nextern const char leak[];\nvoid kernel_main(void)\n{\n'
-            '    kprintf("%s", leak);')
-
-
 def _in_reports(out, marker):
     return [f.name for f in Path(out).rglob("*") if f.is_file()
             and marker in f.read_text(errors="replace")]
@@ -434,7 +426,7 @@ def test_no_host_file_reaches_a_report(tmp_path):
     try:
         shown = copy_lesson(TIMER, tmp_path / "shown")          # the control
         (shown / "note.h").write_text("TREE_FILE_SHOWN\n")
-        edit(shown / "kernel.c", *_printed_at_boot("note.h"))
+        edit(shown / "kernel.c", *printed_at_boot("note.h"))
         r = graded(TIMER, shown, tmp_path / "out-shown", select=ONE_TEST)
         assert _in_reports(tmp_path / "out-shown", "TREE_FILE_SHOWN"), r["tests"][0]["output"]
         subs = {"include": copy_lesson(TIMER, tmp_path / "include"),
@@ -442,7 +434,7 @@ def test_no_host_file_reaches_a_report(tmp_path):
         (subs["include"] / "timer.c").write_text(
             flood * 60 + f'#ifdef __OPTIMIZE__\n#include "{secret}"\n#endif\n' + flood * 60
             + (subs["include"] / "timer.c").read_text())
-        edit(subs["incbin"] / "kernel.c", *_printed_at_boot(secret))
+        edit(subs["incbin"] / "kernel.c", *printed_at_boot(secret))
         for how, sub in subs.items():
             for sandboxed in (True, False):
                 out = tmp_path / f"out-{how}-{sandboxed}"
@@ -593,19 +585,6 @@ def test_archives_whole_trees_and_paths_out(tmp_path):
     assert r["score"] == 0 and "cannot be read" in r["notes"][0]
 
 
-class _Zeros(io.RawIOBase):
-    """n zero bytes, read without ever holding them."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def readinto(self, b):
-        k = min(len(b), self.n)
-        b[:k] = bytes(k)
-        self.n -= k
-        return k
-
-
 @pytest.mark.course     # seconds each: make test-course
 def test_intake_takes_the_same_from_folders_and_archives(tmp_path):
     """What is not taken costs nothing but reading time: a 600 MB disk image beside
@@ -618,7 +597,7 @@ def test_intake_takes_the_same_from_folders_and_archives(tmp_path):
     with tarfile.open(tgz, "w:gz", compresslevel=1) as t:
         info = tarfile.TarInfo("repo/sdcard.img")
         info.size = 600 << 20
-        t.addfile(info, _Zeros(info.size))
+        t.addfile(info, Zeros(info.size))
         for p in sorted(src.iterdir()):
             if p.is_file():
                 t.add(p, f"repo/{TIMER}/{p.name}")
@@ -985,28 +964,7 @@ def test_kernel_cannot_write_host_files_through_semihosting(tmp_path):
     QEMU refuses them (docs/qemu.md) while the exit call still works."""
     victim = tmp_path / "semihosted"
     sub = copy_lesson(TIMER, tmp_path / "s")
-    edit(sub / "kernel.c", "void kernel_main(void)\n{", f"""
-static int semihost_call(u32 op, void *arg)
-{{
-    register u32 r0 __asm__("r0") = op;
-    register void *r1 __asm__("r1") = arg;
-    __asm__ volatile("svc 0x123456" : "+r"(r0) : "r"(r1) : "memory", "lr");
-    return (int)r0;
-}}
-
-static void try_to_write_the_host(void)
-{{
-    static const char name[] = "{victim}";
-    static const char text[] = "written by the guest\\n";
-    u32 open_args[3] = {{(u32)name, 4, sizeof(name) - 1}};   /* mode 4: "w" */
-    int fd = semihost_call(0x01, open_args);                  /* SYS_OPEN */
-    u32 write_args[3] = {{(u32)fd, (u32)text, sizeof(text) - 1}};
-    semihost_call(0x05, write_args);                          /* SYS_WRITE */
-}}
-
-void kernel_main(void)
-{{
-    try_to_write_the_host();""")
+    edit(sub / "kernel.c", *semihosted_write(victim))
     # without the sandbox (it would hide tmp_path anyway): QEMU's own setting is tested
     r = graded(TIMER, sub, tmp_path / "out", sandboxed=False,
                select=[str(HARNESS / "test_02_uart.py::test_halt_exits_with_status_0")])

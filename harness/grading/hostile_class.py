@@ -26,7 +26,6 @@ Reference code: the starter generator never hands this file out.
 
 import argparse
 import csv
-import io
 import json
 import os
 import re
@@ -39,19 +38,14 @@ from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HARNESS))
+from grading.selfcheck import (BOOT, Zeros, edit, printed_at_boot,  # noqa: E402
+                               semihosted_write)
 from pios import grade as G                    # noqa: E402
 from pios import lessons as L                  # noqa: E402
 
 ROOT = L.REPO_ROOT
 HOST_DIRS = HARNESS / "logs" / "hostile-host"     # the "host's files" the cases go after
-BOOT = "void kernel_main(void)\n{"             # kernel.c: where the kernel starts
 SLEEP = "    wakeups = timer_sleep_us((u64)ms * 1000);"   # timer_cmds.c: `sleep`
-
-
-def _edit(path, find, replace):
-    text = path.read_text()
-    assert text.count(find) == 1, f"{find!r} is not in {path} exactly once"
-    path.write_text(text.replace(find, replace))
 
 
 def _prepend(name, text):
@@ -63,10 +57,7 @@ def _prepend(name, text):
 def _print_at_boot(what):
     """kernel.c embeds a file with inline asm and prints it before the banner."""
     def case(d, host):
-        path = what.format(host=host)
-        _edit(d / "kernel.c", BOOT,
-              f'__asm__(".section .rodata\\nleak: .incbin \\"{path}\\"\\n.byte 0\\n.text");\n'
-              f'extern const char leak[];\n{BOOT}\n    kprintf("%s", leak);')
+        edit(d / "kernel.c", *printed_at_boot(what.format(host=host)))
     return case
 
 
@@ -80,7 +71,8 @@ def _asm_file(text):
     def case(d, host):
         (d / "leak.S").write_text(text.format(host=host))
         if "leak:" in text:
-            _edit(d / "kernel.c", BOOT, f'extern const char leak[];\n{BOOT}\n    kprintf("%s", leak);')
+            edit(d / "kernel.c", BOOT,
+                 f'extern const char leak[];\n{BOOT}\n    kprintf("%s", leak);')
     return case
 
 
@@ -90,21 +82,7 @@ def _header_chain(d, host):
 
 
 def _semihosting(d, host):
-    victim = Path(host).parent / "semihosted"
-    _edit(d / "kernel.c", BOOT, f"""
-static int semihost_call(u32 op, void *arg)
-{{
-    register u32 r0 __asm__("r0") = op;
-    register void *r1 __asm__("r1") = arg;
-    __asm__ volatile("svc 0x123456" : "+r"(r0) : "r"(r1) : "memory", "lr");
-    return (int)r0;
-}}
-
-{BOOT}
-    static const char name[] = "{victim}";
-    u32 open_args[3] = {{(u32)name, 4, sizeof(name) - 1}};   /* SYS_OPEN, "w" */
-    u32 write_args[3] = {{(u32)semihost_call(0x01, open_args), (u32)name, 4}};
-    semihost_call(0x05, write_args);                          /* SYS_WRITE */""")
+    edit(d / "kernel.c", *semihosted_write(Path(host).parent / "semihosted"))
 
 
 def _shadow_header(d, host):
@@ -132,7 +110,7 @@ def _hostile_names(d, host):
 
 def _flood(text):
     def case(d, host):
-        _edit(d / "timer_cmds.c", SLEEP, f"    for (;;)\n        kprintf({text});\n{SLEEP}")
+        edit(d / "timer_cmds.c", SLEEP, f"    for (;;)\n        kprintf({text});\n{SLEEP}")
     return case
 
 
@@ -145,22 +123,6 @@ def _junk_files(d, host):
     (d / "junk").mkdir()
     for i in range(60000):
         (d / "junk" / f"{i}.txt").touch()
-
-
-class _Zeros(io.RawIOBase):
-    """n zero bytes, read without ever holding them."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        k = min(len(b), self.n)
-        b[:k] = bytes(k)
-        self.n -= k
-        return k
 
 
 def _lesson_members(d, prefix):
@@ -204,7 +166,7 @@ def _disk_image(d, dest, host):
     with tarfile.open(f"{dest}.tar.gz", "w:gz", compresslevel=1) as t:
         info = tarfile.TarInfo("repo/sdcard.img")
         info.size = 600 << 20
-        t.addfile(info, _Zeros(info.size))
+        t.addfile(info, Zeros(info.size))
         for p, name in _lesson_members(d, f"repo/{d.name}"):
             t.add(p, name)
     return f"{dest}.tar.gz"
@@ -260,9 +222,9 @@ CASES = [
      _flood('"flood "'), None),
     ("flood-newlines", "the same, with newlines", _flood('"flood\\n"'), None),
     ("hang-at-boot", "a loop before the prompt",
-     lambda d, host: _edit(d / "kernel.c", BOOT, BOOT + "\n    for (;;)\n        ;"), None),
+     lambda d, host: edit(d / "kernel.c", BOOT, BOOT + "\n    for (;;)\n        ;"), None),
     ("reset-loop", "a jump to the reset vector at boot: boots for ever",
-     lambda d, host: _edit(d / "kernel.c", BOOT, BOOT + "\n    ((void (*)(void))0x8000)();"),
+     lambda d, host: edit(d / "kernel.c", BOOT, BOOT + "\n    ((void (*)(void))0x8000)();"),
      None),
     ("junk-files", "60,000 empty files beside the lesson", _junk_files, None),
     ("paths-out", "a .zip with ../../ and absolute paths", None, _zip_paths_out),

@@ -3,6 +3,7 @@ grade a submission through the real grader and check the invariants every gradin
 keeps, and make broken copies of a reference lesson."""
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -74,3 +75,55 @@ def edit(path, old, new):
     text = path.read_text()
     assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
     path.write_text(text.replace(old, new))
+
+
+BOOT = "void kernel_main(void)\n{"     # kernel.c: where every lesson's kernel starts
+
+
+def printed_at_boot(path):
+    """A kernel.c edit (find, replace): embed the file `path` with inline asm, and
+    print it before the banner."""
+    return (BOOT, f'__asm__(".section .rodata\\nleak: .incbin \\"{path}\\"\\n.byte 0\\n'
+            f'.text");\nextern const char leak[];\n{BOOT}\n    kprintf("%s", leak);')
+
+
+def semihosted_write(victim):
+    """A kernel.c edit (find, replace): at boot, semihosting's SYS_OPEN and SYS_WRITE
+    on the host file `victim` (which the harness's QEMU must refuse)."""
+    return (BOOT, f"""
+static int semihost_call(u32 op, void *arg)
+{{
+    register u32 r0 __asm__("r0") = op;
+    register void *r1 __asm__("r1") = arg;
+    __asm__ volatile("svc 0x123456" : "+r"(r0) : "r"(r1) : "memory", "lr");
+    return (int)r0;
+}}
+
+static void try_to_write_the_host(void)
+{{
+    static const char name[] = "{victim}";
+    static const char text[] = "written by the guest\\n";
+    u32 open_args[3] = {{(u32)name, 4, sizeof(name) - 1}};   /* mode 4: "w" */
+    int fd = semihost_call(0x01, open_args);                  /* SYS_OPEN */
+    u32 write_args[3] = {{(u32)fd, (u32)text, sizeof(text) - 1}};
+    semihost_call(0x05, write_args);                          /* SYS_WRITE */
+}}
+
+{BOOT}
+    try_to_write_the_host();""")
+
+
+class Zeros(io.RawIOBase):
+    """n zero bytes, read without ever holding them (a huge archive member)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        k = min(len(b), self.n)
+        b[:k] = bytes(k)
+        self.n -= k
+        return k
